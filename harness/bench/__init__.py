@@ -1,0 +1,1 @@
+"""Bench half: TensorFlow and LiteRT. Never imports docker or rich."""

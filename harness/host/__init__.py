@@ -1,0 +1,1 @@
+"""Host half (host): never imports TensorFlow or LiteRT."""

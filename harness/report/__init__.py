@@ -1,0 +1,1 @@
+"""Host half (report): never imports TensorFlow or LiteRT."""

@@ -1,0 +1,227 @@
+"""The versioned result schema: the only thing the bench and host halves share.
+
+One JSON file holds one ``Result``: one variant at one batch size and thread
+count in one run. Raw per-repeat timings are kept; every summary is derived
+from them (``summarize_timings``), never stored instead of them.
+
+Pure standard library: both halves import it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import statistics
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+RESULT_KIND = "quantbench.result"
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"  # the run died, timed out, or produced wrong outputs
+STATUS_INCOMPLETE = "incomplete"  # interrupted before every repeat ran
+STATUSES = (STATUS_OK, STATUS_FAILED, STATUS_INCOMPLETE)
+
+# Variant name -> (runtime family, precision, float baseline in the same family)
+VARIANTS: dict[str, tuple[str, str, str]] = {
+    "tf-fp32": ("tf", "fp32", "tf-fp32"),
+    "tf-fakequant": ("tf", "fakequant", "tf-fp32"),
+    "tflite-fp32": ("tflite", "fp32", "tflite-fp32"),
+    "tflite-dynamic": ("tflite", "dynamic-int8", "tflite-fp32"),
+    "tflite-int8": ("tflite", "int8", "tflite-fp32"),
+    "tflite-int8-qat": ("tflite", "int8-qat", "tflite-fp32"),
+    "tflite-fp16": ("tflite", "fp16", "tflite-fp32"),
+}
+
+# Stability thresholds, pyperf-style.
+MAX_RELATIVE_STDEV = 0.10
+MIN_REPEATS = 10
+MIN_TIMING_S = 0.001
+
+
+class SchemaError(ValueError):
+    """A result file that is not a valid result of this schema version."""
+
+
+@dataclass
+class Result:
+    """One variant, one batch size, one thread count, one run."""
+
+    variant: str
+    runtime: str  # e.g. "tensorflow 2.21.0" or "ai-edge-litert 2.3.0"
+    batch: int
+    threads: int
+    run_id: str
+    status: str = STATUS_OK
+    error: str | None = None
+    schema_version: int = SCHEMA_VERSION
+    kind: str = RESULT_KIND
+    family: str = ""  # "tf" or "tflite": speed-ups compare within a family
+    precision: str = ""
+    baseline_variant: str = ""
+    # timing: raw seconds per repeat (one call on `batch` images), then summaries
+    warmup: int = 0
+    repeats: int = 0
+    timings_s: list[float] = field(default_factory=list)
+    p50_s: float | None = None
+    p90_s: float | None = None
+    p99_s: float | None = None
+    mean_s: float | None = None
+    stdev_s: float | None = None
+    min_s: float | None = None
+    max_s: float | None = None
+    throughput_ips: float | None = None  # images per second at the median
+    # accuracy on the eval set (None when the data has no real labels)
+    top1: float | None = None
+    eval_images: int = 0
+    agreement_with_float: float | None = None  # same top-1 as baseline_variant
+    predictions: list[int] = field(default_factory=list)  # top-1 per eval image
+    data: str = ""
+    # model and memory
+    model_bytes: int = 0
+    artifact_sha256: str = ""
+    load_s: float | None = None
+    peak_rss_bytes: int | None = None
+    kernel_path: dict[str, Any] = field(default_factory=dict)
+    # where it ran
+    host: str = "local"
+    arch: str = ""  # "amd64" or "arm64"
+    emulated: bool = False
+    cpu_model: str = ""
+    cpu_count: int = 0
+    isa_flags: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    started_at: str = ""
+    finished_at: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Result:
+        """Validate and build a Result; raise SchemaError saying what is wrong."""
+        if not isinstance(raw, dict):
+            raise SchemaError("not a JSON object")
+        if raw.get("kind") != RESULT_KIND:
+            raise SchemaError(f"kind is {raw.get('kind')!r}, not {RESULT_KIND!r}")
+        if raw.get("schema_version") != SCHEMA_VERSION:
+            raise SchemaError(
+                f"schema_version {raw.get('schema_version')!r} is not {SCHEMA_VERSION} "
+                "(written by another quantbench version)"
+            )
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = [n for n in ("variant", "runtime", "batch", "threads", "run_id") if n not in raw]
+        if missing:
+            raise SchemaError(f"missing fields: {', '.join(missing)}")
+        result = cls(**{k: v for k, v in raw.items() if k in names})
+        if result.status not in STATUSES:
+            raise SchemaError(f"status {result.status!r} is not one of {STATUSES}")
+        if not all(isinstance(t, (int, float)) and math.isfinite(t) for t in result.timings_s):
+            raise SchemaError("timings_s holds a value that is not a finite number")
+        return result
+
+    def file_name(self) -> str:
+        """One file per (host, arch, variant, batch, threads, run)."""
+        return (
+            f"{_slug(self.host)}_{self.arch or 'unknown'}_{self.variant}"
+            f"_b{self.batch}_t{self.threads}_{_slug(self.run_id)}.json"
+        )
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-." else "-" for c in text)
+
+
+def summarize_timings(timings_s: list[float], batch: int) -> dict[str, float | None]:
+    """Percentiles (linear interpolation), mean, sample stdev and throughput."""
+    if not timings_s:
+        return dict.fromkeys(
+            ("p50_s", "p90_s", "p99_s", "mean_s", "stdev_s", "min_s", "max_s", "throughput_ips")
+        )
+    ordered = sorted(timings_s)
+    p50 = percentile(ordered, 50)
+    return {
+        "p50_s": p50,
+        "p90_s": percentile(ordered, 90),
+        "p99_s": percentile(ordered, 99),
+        "mean_s": statistics.fmean(ordered),
+        "stdev_s": statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
+        "min_s": ordered[0],
+        "max_s": ordered[-1],
+        "throughput_ips": batch / p50 if p50 > 0 else None,
+    }
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    """Percentile of sorted values with linear interpolation (numpy's default)."""
+    if not ordered:
+        raise ValueError("percentile of no values")
+    rank = (len(ordered) - 1) * pct / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def stability_warnings(timings_s: list[float]) -> list[str]:
+    """pyperf-style warnings: what makes these timings untrustworthy, and the fix."""
+    warnings: list[str] = []
+    if len(timings_s) < MIN_REPEATS:
+        warnings.append(
+            f"only {len(timings_s)} repeats (fewer than {MIN_REPEATS}): "
+            "the percentiles are rough; rerun with more --repeats."
+        )
+    if len(timings_s) >= 2:
+        mean = statistics.fmean(timings_s)
+        stdev = statistics.stdev(timings_s)
+        if mean > 0 and stdev > MAX_RELATIVE_STDEV * mean:
+            warnings.append(
+                f"unstable: stdev is {100 * stdev / mean:.0f}% of the mean (over "
+                f"{100 * MAX_RELATIVE_STDEV:.0f}%); close other programs, pin the CPU, "
+                "or raise --repeats and --warmup."
+            )
+    if timings_s and min(timings_s) < MIN_TIMING_S:
+        warnings.append(
+            f"shortest repeat is {1000 * min(timings_s):.3f} ms (under "
+            f"{1000 * MIN_TIMING_S:.0f} ms): timer noise matters; use a larger --batch."
+        )
+    return warnings
+
+
+def write_result(result: Result, directory: Path) -> Path:
+    """Write atomically (temp file + link) and never overwrite an existing result.
+
+    Raises FileExistsError when a result with the same name is already there.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / result.file_name()
+    payload = result.to_json().encode()
+    fd, temp_name = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temp_name, target)  # atomic, and fails if the target exists
+    finally:
+        os.unlink(temp_name)
+    return target
+
+
+def load_result(path: Path) -> Result:
+    """Read one result file; raise SchemaError (with the reason) when it is not valid."""
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SchemaError(f"cannot read JSON ({error})") from error
+    return Result.from_dict(raw)
+
+
+def find_result_files(directory: Path) -> list[Path]:
+    """Every candidate result file below a directory (temp files skipped)."""
+    return sorted(p for p in directory.rglob("*.json") if not p.name.startswith(".tmp-"))
