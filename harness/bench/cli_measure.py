@@ -1,0 +1,62 @@
+"""``python -m harness measure``: time and evaluate variants, one result JSON each."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.bench.cli_args import batch_list, name_list, non_negative_int, positive_int
+from harness.errors import UserError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--artifacts", type=Path, required=True, help="directory written by prepare")
+    parser.add_argument("--variants", type=name_list, default=("all",), help="comma list, or all")
+    parser.add_argument("--batch", type=batch_list, default=(1, 64), help="comma list of batch sizes")
+    parser.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1)
+    parser.add_argument("--warmup", type=non_negative_int, default=3, help="untimed calls per variant")
+    parser.add_argument("--repeats", type=positive_int, default=20, help="timed rounds")
+    parser.add_argument("--eval-limit", type=positive_int, default=None, help="evaluate only the first N")
+    parser.add_argument("--out", type=Path, required=True, help="results directory")
+    parser.add_argument("--host", default=os.environ.get("QUANTBENCH_HOST", "local"), help="host label")
+    parser.add_argument("--run-id", default=None, help="names this run's files (default: time + random)")
+    parser.add_argument("--resume", action="store_true", help="measure only what --run-id lacks")
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    from harness.bench.measure import MeasureConfig, measure
+
+    if args.resume and not args.run_id:
+        raise UserError("--resume needs the --run-id of the run to finish.")
+    _check_writable(args.out)
+    run_id = args.run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+    config = MeasureConfig(
+        artifacts=args.artifacts,
+        out=args.out,
+        variants=args.variants,
+        batches=args.batch,
+        threads=args.threads,
+        warmup=args.warmup,
+        repeats=args.repeats,
+        eval_limit=args.eval_limit,
+        host=args.host,
+        run_id=run_id,
+        resume=args.resume,
+    )
+    written = measure(config)
+    print(f"wrote {len(written)} results to {args.out} (run {run_id})")
+    return 0
+
+
+def _check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create the results directory {out}: {error.strerror}.") from error
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UserError(f"the results directory {out} is not writable; choose another --out.")

@@ -1,0 +1,38 @@
+"""``python -m harness prepare``: train, QAT and convert every variant once."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from harness.bench.cli_args import non_negative_int, positive_int
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="resnet50", help="resnet50 (default) or tiny (tests only)")
+    parser.add_argument(
+        "--data", default="digits", help="digits (default, ships with scikit-learn), synthetic, or cifar100:PATH"
+    )
+    parser.add_argument("--epochs", type=positive_int, default=1, help="float training epochs")
+    parser.add_argument("--qat-epochs", type=non_negative_int, default=1, help="QAT fine-tuning epochs")
+    parser.add_argument("--out", type=Path, required=True, help="artifacts directory")
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    from harness.bench.data import load_dataset
+    from harness.bench.model import model_config
+    from harness.bench.prepare import PrepareConfig, prepare
+
+    model_config(args.model, 100)  # unknown model: fail before loading data
+    dataset = load_dataset(args.data)
+    started = time.perf_counter()
+    manifest = prepare(PrepareConfig(args.model, args.epochs, args.qat_epochs, args.out), dataset)
+    print(
+        f"prepared {len(manifest.variants)} variants of {manifest.model} on {manifest.data} "
+        f"in {args.out} ({time.perf_counter() - started:.0f} s)"
+    )
+    return 0

@@ -1,0 +1,66 @@
+"""Turn trained tf_keras models into the measured artifacts.
+
+TF variants are SavedModels of one ``serve`` function (float graph, or the
+QAT fake-quant graph: float kernels plus FakeQuant ops, what the 2018
+measurement timed). TFLite variants come from the LiteRT converter; their
+input and output stay float32 so every variant is fed the same images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from harness.bench.model import IMAGE_SHAPE
+
+REPRESENTATIVE_IMAGES = 100
+
+
+def save_tf_graph(model, directory: Path) -> None:
+    """SavedModel with a ``serve`` function taking float32 [N, 32, 32, 3] in [0, 1]."""
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.model = model
+    module.serve = tf.function(
+        lambda images: model(images, training=False),
+        input_signature=[tf.TensorSpec([None, *IMAGE_SHAPE], tf.float32, name="images")],
+    )
+    tf.saved_model.save(module, str(directory))
+
+
+def tflite_converters(float_model, qat_model, calibration_images: np.ndarray) -> dict[str, Callable]:
+    """Variant name -> function returning the .tflite bytes (each converts lazily)."""
+    import tensorflow as tf
+
+    def representative() -> Iterator[list[np.ndarray]]:
+        for image in calibration_images[:REPRESENTATIVE_IMAGES]:
+            yield [image[None].astype(np.float32)]
+
+    def convert(model, configure: Callable | None = None) -> bytes:
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        if configure:
+            configure(converter)
+        return converter.convert()
+
+    def dynamic(converter) -> None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def full_int8(converter) -> None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+
+    def fp16(converter) -> None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+
+    return {
+        "tflite-fp32": lambda: convert(float_model),
+        "tflite-dynamic": lambda: convert(float_model, dynamic),
+        "tflite-int8": lambda: convert(float_model, full_int8),
+        "tflite-int8-qat": lambda: convert(qat_model, dynamic),
+        "tflite-fp16": lambda: convert(float_model, fp16),
+    }

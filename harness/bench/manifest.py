@@ -1,0 +1,125 @@
+"""The artifacts directory: every variant's file, its checksum, and how it was made.
+
+``prepare`` writes it once; ``measure`` (on any architecture) refuses any
+artifact whose sha256 no longer matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UserError
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+EVAL_FILE = "eval.npz"
+
+
+@dataclass
+class ArtifactEntry:
+    """One variant's artifact."""
+
+    name: str
+    runtime: str  # "tf" (SavedModel directory) or "litert" (.tflite file)
+    file: str  # relative to the artifacts directory
+    sha256: str
+    size_bytes: int
+    conversion_s: float
+
+
+@dataclass
+class Manifest:
+    """What prepare made, from which inputs, with which tools."""
+
+    model: str
+    data: str
+    data_fingerprint: str
+    has_labels: bool
+    num_classes: int
+    epochs: int
+    qat_epochs: int
+    inputs_key: str  # hash of everything that decides the artifacts
+    versions: dict[str, str]
+    training: dict[str, Any]
+    variants: list[ArtifactEntry] = field(default_factory=list)
+    eval_file: str = EVAL_FILE
+    manifest_version: int = MANIFEST_VERSION
+
+    def entry(self, variant: str) -> ArtifactEntry:
+        for entry in self.variants:
+            if entry.name == variant:
+                return entry
+        raise UserError(
+            f"variant {variant!r} is not in this artifacts directory (it has: "
+            f"{', '.join(e.name for e in self.variants)}); rerun prepare."
+        )
+
+
+def path_sha256(path: Path) -> str:
+    """sha256 of a file, or of a directory's files (sorted relative names and contents)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def path_size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def write_manifest(manifest: Manifest, directory: Path) -> Path:
+    """Write atomically so a crash never leaves a half-written manifest."""
+    target = directory / MANIFEST_NAME
+    temp = directory / f".{MANIFEST_NAME}.tmp"
+    temp.write_text(json.dumps(asdict(manifest), indent=1, sort_keys=True))
+    os.replace(temp, target)
+    return target
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """Load a manifest; UserError with the fix when it is missing or unreadable."""
+    path = directory / MANIFEST_NAME
+    if not directory.is_dir():
+        raise UserError(
+            f"artifacts directory {directory} does not exist; run "
+            f"'python -m harness prepare --out {directory}' first."
+        )
+    if not path.is_file():
+        raise UserError(f"{directory} has no {MANIFEST_NAME}; run 'python -m harness prepare' into it.")
+    try:
+        raw = json.loads(path.read_text())
+        if raw.get("manifest_version") != MANIFEST_VERSION:
+            raise UserError(
+                f"{path} has manifest_version {raw.get('manifest_version')!r}, not "
+                f"{MANIFEST_VERSION}; rerun prepare with this quantbench."
+            )
+        raw["variants"] = [ArtifactEntry(**entry) for entry in raw["variants"]]
+        return Manifest(**raw)
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise UserError(f"{path} is corrupt ({error}); rerun prepare.") from error
+
+
+def verify_artifact(directory: Path, entry: ArtifactEntry) -> Path:
+    """Return the artifact's path after checking it exists and its sha256 matches."""
+    path = directory / entry.file
+    if not path.exists():
+        raise UserError(f"artifact {path} for {entry.name} is missing; rerun prepare.")
+    actual = path_sha256(path)
+    if actual != entry.sha256:
+        raise UserError(
+            f"artifact {path} for {entry.name} does not match its manifest (sha256 "
+            f"{actual[:12]}… vs {entry.sha256[:12]}…): it changed or is corrupt; rerun prepare."
+        )
+    return path

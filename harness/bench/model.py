@@ -1,0 +1,95 @@
+"""ResNet v2 (pre-activation bottleneck), the slim ``resnet_v2_50`` shape, in tf_keras.
+
+The layer structure and names follow ``tf_keras.applications.ResNet50V2``
+(stride in the last unit of each stage, 1×1 max-pool shortcuts), generalised so
+a tiny config of the same family can make tests run in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.errors import UserError
+
+IMAGE_SHAPE = (32, 32, 3)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which ResNet v2: blocks per stage, width of the first stage, classes."""
+
+    name: str
+    blocks_per_stage: tuple[int, ...]
+    base_width: int
+    num_classes: int = 100
+
+
+MODEL_CONFIGS: dict[str, ModelConfig] = {
+    # slim resnet_v2_50: bottleneck blocks [3, 4, 6, 3], widths 64..512 (x4 out)
+    "resnet50": ModelConfig("resnet50", (3, 4, 6, 3), 64),
+    # same family, for tests only: one block per stage, 1/8 width
+    "tiny": ModelConfig("tiny", (1, 1, 1, 1), 8),
+}
+
+
+def model_config(name: str, num_classes: int) -> ModelConfig:
+    """The named config with the data's class count."""
+    if name not in MODEL_CONFIGS:
+        raise UserError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_CONFIGS)}.")
+    base = MODEL_CONFIGS[name]
+    return ModelConfig(base.name, base.blocks_per_stage, base.base_width, num_classes)
+
+
+def build_resnet_v2(config: ModelConfig):
+    """Build the float tf_keras model (softmax output) for 32×32×3 images."""
+    import tf_keras as keras
+
+    layers = keras.layers
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    x = layers.ZeroPadding2D(((3, 3), (3, 3)), name="conv1_pad")(inputs)
+    x = layers.Conv2D(config.base_width, 7, strides=2, name="conv1_conv")(x)
+    x = layers.ZeroPadding2D(((1, 1), (1, 1)), name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    last_stage = len(config.blocks_per_stage)
+    for stage, blocks in enumerate(config.blocks_per_stage, start=1):
+        filters = config.base_width * 2 ** (stage - 1)
+        stride = 1 if stage == last_stage else 2
+        x = _stack(layers, x, filters, blocks, stride, name=f"conv{stage + 1}")
+    x = layers.BatchNormalization(epsilon=1.001e-5, name="post_bn")(x)
+    x = layers.Activation("relu", name="post_relu")(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(config.num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=f"resnet_v2_{config.name}")
+
+
+def _stack(layers, x, filters: int, blocks: int, stride: int, name: str):
+    for index in range(1, blocks + 1):
+        x = _bottleneck(
+            layers,
+            x,
+            filters,
+            stride=stride if index == blocks else 1,
+            conv_shortcut=index == 1,
+            name=f"{name}_block{index}",
+        )
+    return x
+
+
+def _bottleneck(layers, x, filters: int, stride: int, conv_shortcut: bool, name: str):
+    preact = layers.BatchNormalization(epsilon=1.001e-5, name=f"{name}_preact_bn")(x)
+    preact = layers.Activation("relu", name=f"{name}_preact_relu")(preact)
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(preact)
+    elif stride > 1:
+        shortcut = layers.MaxPooling2D(1, strides=stride, name=f"{name}_0_pool")(x)
+    else:
+        shortcut = x
+    y = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(preact)
+    y = layers.BatchNormalization(epsilon=1.001e-5, name=f"{name}_1_bn")(y)
+    y = layers.Activation("relu", name=f"{name}_1_relu")(y)
+    y = layers.ZeroPadding2D(((1, 1), (1, 1)), name=f"{name}_2_pad")(y)
+    y = layers.Conv2D(filters, 3, strides=stride, use_bias=False, name=f"{name}_2_conv")(y)
+    y = layers.BatchNormalization(epsilon=1.001e-5, name=f"{name}_2_bn")(y)
+    y = layers.Activation("relu", name=f"{name}_2_relu")(y)
+    y = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(y)
+    return layers.Add(name=f"{name}_out")([shortcut, y])

@@ -1,0 +1,60 @@
+"""TensorFlow SavedModel graphs: the float graph and the QAT fake-quant graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PREDICT_CHUNK = 256
+
+
+def configure_threads(threads: int) -> None:
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+class TensorFlowRunner:
+    """Calls the SavedModel's ``serve`` function (a TF graph, not eager ops)."""
+
+    def __init__(self, path: Path) -> None:
+        import tensorflow as tf
+
+        self._tf = tf
+        self._module = tf.saved_model.load(str(path))  # owns the variables: keep it alive
+        self._serve = self._module.serve
+        self.runtime_name = f"tensorflow {tf.__version__}"
+        self._batch_input = None
+        self._graph_ops: list[str] = [
+            op.type for op in self._serve.get_concrete_function().graph.get_operations()
+        ]
+
+    def prepare(self, batch: int, images: np.ndarray) -> None:
+        self._batch_input = self._tf.constant(images)
+        self.call()  # traces once per shape outside the timed loop
+
+    def call(self) -> None:
+        self._serve(self._batch_input).numpy()
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        chunks = [
+            self._serve(self._tf.constant(images[i : i + PREDICT_CHUNK])).numpy()
+            for i in range(0, len(images), PREDICT_CHUNK)
+        ]
+        return np.concatenate(chunks)
+
+    def kernel_path(self) -> dict[str, Any]:
+        fake_quant = sum("FakeQuant" in op for op in self._graph_ops)
+        return {
+            "delegate": "none",
+            "graph_ops": len(self._graph_ops),
+            "fake_quant_ops": fake_quant,
+            "note": "float kernels" + (" plus fake-quant ops" if fake_quant else ""),
+        }
+
+
+def load(path: Path, threads: int) -> TensorFlowRunner:
+    return TensorFlowRunner(path)
