@@ -13,7 +13,9 @@ from harness.bench.cli_args import non_negative_int, positive_int
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="resnet50", help="resnet50 (default) or tiny (tests only)")
     parser.add_argument(
-        "--data", default="digits", help="digits (default, ships with scikit-learn), synthetic, or cifar100:PATH"
+        "--data",
+        default="digits",
+        help="digits (default, ships with scikit-learn), synthetic, or cifar100:PATH",
     )
     parser.add_argument("--epochs", type=positive_int, default=1, help="float training epochs")
     parser.add_argument("--qat-epochs", type=non_negative_int, default=1, help="QAT fine-tuning epochs")

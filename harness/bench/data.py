@@ -78,9 +78,7 @@ def make_synthetic(count: int) -> Dataset:
     images = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     labels = rng.integers(0, 10, size=count).astype(np.int64)
     split = count * 3 // 4
-    return Dataset(
-        "synthetic", images[:split], labels[:split], images[split:], labels[split:], 10, False
-    )
+    return Dataset("synthetic", images[:split], labels[:split], images[split:], labels[split:], 10, False)
 
 
 def load_cifar100(directory: Path) -> Dataset:

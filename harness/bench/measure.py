@@ -123,8 +123,9 @@ def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]
     todo = {(v, b) for v in timed for b in config.batches}
     if not config.resume:
         return todo
-    from harness.bench.sysinfo import MACHINE_TO_ARCH
     import platform
+
+    from harness.bench.sysinfo import MACHINE_TO_ARCH
 
     arch = MACHINE_TO_ARCH.get(platform.machine(), platform.machine())
     for variant, batch in list(todo):
@@ -189,8 +190,19 @@ def measure_batch(
         raise
     finally:
         written = [
-            write_one(config, manifest, info, states, name, batch, timings[name], status, added_bytes,
-                      eval_labels, started_at)
+            write_one(
+                config,
+                manifest,
+                info,
+                states,
+                name,
+                batch,
+                timings[name],
+                status,
+                added_bytes,
+                eval_labels,
+                started_at,
+            )
             for name in names
         ]
     return written
@@ -211,8 +223,9 @@ def interleave(states, names: list[str], repeats: int, timings: dict[str, list[f
             print(f"  round {round_index + 1}/{repeats}", file=sys.stderr, flush=True)
 
 
-def write_one(config, manifest, info, states, name, batch, timings, status, added_bytes, eval_labels,
-              started_at) -> Path:
+def write_one(
+    config, manifest, info, states, name, batch, timings, status, added_bytes, eval_labels, started_at
+) -> Path:
     state = states[name]
     family, precision, baseline = schema.VARIANTS[name]
     predictions = state.predictions

@@ -124,9 +124,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
                 config.out, name, "litert", f"{name}.tflite", lambda p, c=convert: p.write_bytes(c()), log
             )
         )
-    np.savez_compressed(
-        config.out / mf.EVAL_FILE, images=dataset.eval_images, labels=dataset.eval_labels
-    )
+    np.savez_compressed(config.out / mf.EVAL_FILE, images=dataset.eval_images, labels=dataset.eval_labels)
     manifest = mf.Manifest(
         model=config.model,
         data=dataset.name,

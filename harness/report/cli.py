@@ -1,13 +1,86 @@
-"""Placeholder so the command parser loads; replaced by the real command."""
+"""``python -m harness report RESULTS_DIR...``: the console report and its files.
+
+Host side only: reads result JSON; never imports TensorFlow, LiteRT or docker.
+"""
+
+from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import UserError
 
+if TYPE_CHECKING:
+    from harness.report.document import Report
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+# Width when the report goes to a file or pipe (e.g. `make report | tee`): the tables fit in it.
+PIPE_WIDTH = 120
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS_DIR",
+        help="folder(s) of result JSON, searched recursively; several are merged into one report",
+    )
+    parser.add_argument(
+        "--compare",
+        action="append",
+        type=Path,
+        metavar="OLD_DIR",
+        help="an older result set to compare with (may be repeated to merge several)",
+    )
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the report as markdown")
+    parser.add_argument("--csv", type=Path, metavar="FILE", help="also write one CSV line per result")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the whole report as JSON")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="also write a speed-up chart")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("this command is not built yet.")
+    # Imported here so `python -m harness --help` stays fast and light.
+    from rich.console import Console
+
+    from harness.report.compare import compare_results
+    from harness.report.document import build_report
+    from harness.report.load import load_directories
+    from harness.report.render import render_report
+
+    if args.plot is not None and args.plot.suffix.lower() not in PLOT_SUFFIXES:
+        raise UserError(f"--plot {args.plot} needs a .png, .svg or .pdf file name.")
+    loaded = load_directories(args.results)
+    comparison = None
+    if args.compare:
+        old = load_directories(args.compare, role="--compare")
+        comparison = compare_results(old, loaded, [str(path) for path in args.compare])
+    report = build_report(loaded, [str(path) for path in args.results], comparison)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=PIPE_WIDTH)
+    render_report(report, console)
+    write_files(report, args)
+    return 0
+
+
+def write_files(report: Report, args: argparse.Namespace) -> None:
+    """Write each file that was asked for; a path that cannot be written is a user error."""
+    from harness.report import export, plot
+
+    writers: list[tuple[Path | None, Callable[[Path], None]]] = [
+        (args.markdown, lambda path: export.write_text(path, export.to_markdown(report))),
+        (args.csv, lambda path: export.write_text(path, export.to_csv(report))),
+        (args.json, lambda path: export.write_text(path, export.to_json(report))),
+        (args.plot, lambda path: plot.write_plot(report, path)),
+    ]
+    for path, write in writers:
+        if path is None:
+            continue
+        try:
+            write(path)
+        except OSError as error:
+            reason = error.strerror or error
+            raise UserError(f"cannot write {path} ({reason}); check the folder is writable.") from None

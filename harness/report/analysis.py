@@ -1,0 +1,202 @@
+"""Turn merged results into report rows: speed-ups, accuracy change, gate, kernel flags.
+
+Plain dataclasses only: the console, markdown, CSV, JSON and chart all read
+the same ``Report``. Speed-ups compare a variant only with the float variant
+of its own runtime family, on the same host, arch, batch and thread count,
+and only between results whose status is "ok".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from harness.report.isa import isa_label
+from harness.report.stats import RatioInterval, median_ratio_interval
+from harness.schema import STATUS_OK, VARIANTS, Result, summarize_timings
+
+# MLPerf-style: a quantized model passes when it keeps 99% of float top-1.
+ACCURACY_GATE = 0.99
+GATED_PRECISIONS = ("int8", "int8-qat", "dynamic-int8", "fakequant")
+# Precisions whose speed depends on integer kernels actually being used.
+INT8_PRECISIONS = ("int8", "int8-qat", "dynamic-int8")
+GATE_PASS, GATE_FAIL, GATE_UNKNOWN = "pass", "fail", "n/a"
+MAX_OPS_NAMED = 4
+
+TableKey = tuple[str, str, bool]  # host, arch, emulated
+
+
+@dataclass
+class Row:
+    """One result as the report shows it; summaries are recomputed from raw timings."""
+
+    variant: str
+    family: str
+    precision: str
+    runtime: str
+    batch: int
+    threads: int
+    status: str
+    run_id: str
+    baseline_variant: str
+    error: str | None = None
+    n_timings: int = 0
+    p50_s: float | None = None
+    p90_s: float | None = None
+    throughput_ips: float | None = None
+    speedup: RatioInterval | None = None  # vs baseline_variant; None for the baseline itself
+    top1: float | None = None  # fraction 0..1
+    top1_delta_pt: float | None = None  # percentage points vs the float baseline
+    agreement_with_float: float | None = None
+    accuracy_gate: str = ""  # "" when the gate does not apply to this precision
+    model_bytes: int = 0
+    peak_rss_bytes: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    kernel_flags: list[str] = field(default_factory=list)
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.variant == self.baseline_variant
+
+    @property
+    def ok(self) -> bool:
+        return self.status == STATUS_OK
+
+
+@dataclass
+class MachineTable:
+    """All rows of one (host, arch): what ran on one CPU, natively or under emulation."""
+
+    host: str
+    arch: str
+    emulated: bool
+    isa: str  # label from isa.isa_label
+    isa_flags: list[str]
+    cpu_model: str
+    rows: list[Row]
+
+    @property
+    def label(self) -> str:
+        """E.g. "amd64 (AVX2, no VNNI, native) on ci-amd64"."""
+        mode = "emulated" if self.emulated else "native"
+        return f"{self.arch} ({self.isa}, {mode}) on {self.host}"
+
+    def find(self, variant: str, batch: int, threads: int) -> Row | None:
+        for row in self.rows:
+            if (row.variant, row.batch, row.threads) == (variant, batch, threads):
+                return row
+        return None
+
+    def settings(self) -> list[tuple[int, int]]:
+        """Distinct (batch, threads) pairs in display order."""
+        return sorted({(row.batch, row.threads) for row in self.rows})
+
+
+def build_tables(results: Sequence[Result]) -> list[MachineTable]:
+    """Group results per (host, arch, emulated) and compute every row's comparisons."""
+    groups: dict[TableKey, list[Result]] = {}
+    for result in results:
+        groups.setdefault((result.host, result.arch, result.emulated), []).append(result)
+    tables = []
+    for (host, arch, emulated), members in sorted(groups.items(), key=lambda item: _table_order(item[0])):
+        members.sort(key=lambda r: (r.batch, r.threads, _variant_order(r.variant)))
+        flags = sorted({flag for r in members for flag in r.isa_flags})
+        cpu_model = next((r.cpu_model for r in members if r.cpu_model), "")
+        by_key = {(r.variant, r.batch, r.threads): r for r in members}
+        rows = [_row(r, by_key.get((_baseline_of(r), r.batch, r.threads))) for r in members]
+        tables.append(MachineTable(host, arch, emulated, isa_label(arch, flags), flags, cpu_model, rows))
+    return tables
+
+
+def kernel_flags(result: Result) -> list[str]:
+    """Why an int8 model may not run on fast integer kernels, from its kernel_path."""
+    if _precision_of(result) not in INT8_PRECISIONS or not result.kernel_path:
+        return []
+    path = result.kernel_path
+    flags = []
+    delegate = str(path.get("delegate") or "none")
+    if delegate.lower() == "none":
+        flags.append("no delegate: runs on the built-in reference kernels")
+    float_ops = _op_names(path.get("float_ops"))
+    if float_ops:
+        flags.append(f"still computes {_count_ops(path.get('float_ops'))} op(s) in float: {float_ops}")
+    outside = _op_names(path.get("outside_delegate_ops"))
+    if outside and delegate.lower() != "none":
+        count = _count_ops(path.get("outside_delegate_ops"))
+        flags.append(f"{count} op(s) outside the {delegate} delegate: {outside}")
+    partitions = path.get("xnnpack_partitions")
+    if isinstance(partitions, int) and partitions > 1:
+        flags.append(f"graph split into {partitions} delegate partitions (data moves between kernels)")
+    return flags
+
+
+def _row(result: Result, baseline: Result | None) -> Row:
+    summary = summarize_timings(result.timings_s, result.batch) if result.timings_s else {}
+    row = Row(
+        variant=result.variant,
+        family=result.family or VARIANTS.get(result.variant, ("", "", ""))[0],
+        precision=_precision_of(result),
+        runtime=result.runtime,
+        batch=result.batch,
+        threads=result.threads,
+        status=result.status,
+        run_id=result.run_id,
+        baseline_variant=_baseline_of(result),
+        error=result.error,
+        n_timings=len(result.timings_s),
+        p50_s=summary.get("p50_s", result.p50_s),
+        p90_s=summary.get("p90_s", result.p90_s),
+        throughput_ips=summary.get("throughput_ips", result.throughput_ips),
+        top1=result.top1,
+        agreement_with_float=result.agreement_with_float,
+        model_bytes=result.model_bytes,
+        peak_rss_bytes=result.peak_rss_bytes,
+        warnings=list(dict.fromkeys(result.warnings)),
+        kernel_flags=kernel_flags(result),
+    )
+    if not row.ok:
+        return row  # a failed or interrupted run is listed, never compared
+    usable_baseline = baseline is not None and baseline.status == STATUS_OK
+    if usable_baseline and not row.is_baseline:
+        row.speedup = median_ratio_interval(baseline.timings_s, result.timings_s)
+        if result.top1 is not None and baseline.top1 is not None:
+            row.top1_delta_pt = 100.0 * (result.top1 - baseline.top1)
+    if row.precision in GATED_PRECISIONS:
+        row.accuracy_gate = _gate(result, baseline if usable_baseline else None)
+    return row
+
+
+def _gate(result: Result, baseline: Result | None) -> str:
+    if result.top1 is None or baseline is None or baseline.top1 is None:
+        return GATE_UNKNOWN
+    return GATE_PASS if result.top1 >= ACCURACY_GATE * baseline.top1 else GATE_FAIL
+
+
+def _baseline_of(result: Result) -> str:
+    return result.baseline_variant or VARIANTS.get(result.variant, ("", "", result.variant))[2]
+
+
+def _precision_of(result: Result) -> str:
+    return result.precision or VARIANTS.get(result.variant, ("", "", ""))[1]
+
+
+def _variant_order(variant: str) -> int:
+    names = list(VARIANTS)
+    return names.index(variant) if variant in names else len(names)
+
+
+def _table_order(key: TableKey) -> tuple[bool, str, str]:
+    host, arch, emulated = key
+    return (emulated, arch, host)  # native tables first
+
+
+def _op_names(ops: object) -> str:
+    if not isinstance(ops, list) or not ops:
+        return ""
+    unique = list(dict.fromkeys(str(op) for op in ops))
+    shown = ", ".join(unique[:MAX_OPS_NAMED])
+    return shown + (", …" if len(unique) > MAX_OPS_NAMED else "")
+
+
+def _count_ops(ops: object) -> int:
+    return len(ops) if isinstance(ops, list) else 0

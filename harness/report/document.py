@@ -1,0 +1,57 @@
+"""The whole report as one plain object: what every output format renders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.report.analysis import MachineTable, build_tables
+from harness.report.compare import Comparison
+from harness.report.load import LoadedResults
+from harness.report.verdicts import Reproduction, Verdict, build_reproductions, build_verdicts
+
+DEFINITIONS = (
+    "speed-up = median(float baseline time) / median(variant time), same runtime family, host, arch, "
+    "batch and threads; [low–high] is a 95% bootstrap interval (independent resampling of the raw "
+    "timings); an interval touching 1 means no measurable difference.",
+    "accuracy gate (MLPerf-style): a quantized model passes when its top-1 is at least 99% of the "
+    "float model's top-1.",
+    "tf-fakequant is the 2018 setup: the QAT graph run in TensorFlow, i.e. float kernels plus "
+    "quantize/dequantize ops; it simulates int8 rounding and never runs int8 arithmetic.",
+    "emulated rows (QEMU) are dimmed: their timings measure the emulator, so they never enter a "
+    "speed verdict and are never compared with native numbers.",
+)
+
+
+@dataclass
+class Report:
+    """Tables per machine, verdicts, the 2018 reproduction, and what was skipped."""
+
+    sources: list[str]
+    tables: list[MachineTable]
+    verdicts: list[Verdict]
+    reproductions: list[Reproduction]
+    file_warnings: list[str]
+    merge_rule: str
+    superseded: int
+    results_used: int
+    comparison: Comparison | None = None
+    definitions: tuple[str, ...] = DEFINITIONS
+
+
+def build_report(
+    loaded: LoadedResults, sources: Sequence[str], comparison: Comparison | None = None
+) -> Report:
+    """Compute every row, verdict and reproduction line for one merged result set."""
+    tables = build_tables(loaded.results)
+    return Report(
+        sources=list(sources),
+        tables=tables,
+        verdicts=build_verdicts(tables),
+        reproductions=build_reproductions(tables),
+        file_warnings=list(loaded.file_warnings),
+        merge_rule=loaded.merge_rule,
+        superseded=loaded.superseded,
+        results_used=len(loaded.results),
+        comparison=comparison,
+    )

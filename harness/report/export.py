@@ -1,0 +1,137 @@
+"""Write the report as markdown, CSV (one line per result) or JSON (the whole ``Report``)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+from harness.report import cells
+from harness.report.document import Report
+from harness.report.load import REPORT_KIND
+
+REPORT_VERSION = 1
+
+CSV_FIELDS = (
+    "host",
+    "arch",
+    "emulated",
+    "isa",
+    "cpu_model",
+    "variant",
+    "family",
+    "precision",
+    "baseline_variant",
+    "runtime",
+    "batch",
+    "threads",
+    "status",
+    "n_timings",
+    "p50_ms",
+    "p90_ms",
+    "throughput_ips",
+    "speedup",
+    "speedup_ci_low",
+    "speedup_ci_high",
+    "top1",
+    "top1_delta_pt",
+    "agreement_with_float",
+    "accuracy_gate",
+    "model_bytes",
+    "peak_rss_bytes",
+    "kernel_flags",
+    "warnings",
+    "error",
+    "run_id",
+)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a report file, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def to_markdown(report: Report) -> str:
+    """The console report as GitHub-flavoured markdown."""
+    out = [f"# quantbench report\n\n{report.results_used} results from {', '.join(report.sources)}.\n"]
+    out.append("## Verdicts: int8 vs float32, same runtime, same machine\n")
+    out += [f"- {_escape(verdict.text)}" for verdict in report.verdicts]
+    for table in report.tables:
+        label, emulation = cells.machine_title(table)
+        out.append(f"\n## {_escape(label)}\n")
+        if emulation:
+            out.append(f"**{emulation}**: rows below are never used in a speed verdict.\n")
+        out.append(_table(cells.MACHINE_COLUMNS, [cells.machine_cells(row) for row in table.rows]))
+        out += [f"- {_escape(cells.NOTE_MARK + ' ' + note.text)}" for note in cells.machine_notes(table)]
+    if report.reproductions:
+        out.append("\n## 2018 reproduction: the fake-quant graph is float kernels plus quantize ops\n")
+        rows = [cells.reproduction_cells(item) for item in report.reproductions]
+        out.append(_table(cells.REPRODUCTION_COLUMNS, rows))
+        out.append("Timing tf-fakequant is not timing int8; only the LiteRT column runs int8 kernels.")
+    if report.comparison is not None:
+        comparison = report.comparison
+        out.append(f"\n## Compared with {_escape(', '.join(comparison.old_sources))} (old → new)\n")
+        for where, changes in cells.comparison_groups(comparison).items():
+            out.append(f"### {_escape(where)}\n")
+            out.append(_table(cells.COMPARISON_COLUMNS, [cells.comparison_cells(c) for c in changes]))
+        out += [f"- only in old: {_escape(item)}" for item in comparison.only_old]
+        out += [f"- only in new: {_escape(item)}" for item in comparison.only_new]
+        out += [f"- WARNING: {_escape(item)}" for item in comparison.file_warnings]
+    out.append("\n## Notes\n")
+    out.append(f"- Merge rule: {report.merge_rule}; {report.superseded} older result(s) set aside.")
+    out += [f"- WARNING: {_escape(warning)}" for warning in report.file_warnings]
+    out += [f"- {_escape(definition)}" for definition in report.definitions]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(report: Report) -> str:
+    """One line per result row with raw (unformatted) numbers."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for table in report.tables:
+        for row in table.rows:
+            speedup = row.speedup
+            writer.writerow(
+                {
+                    "host": table.host,
+                    "arch": table.arch,
+                    "emulated": table.emulated,
+                    "isa": table.isa,
+                    "cpu_model": table.cpu_model,
+                    **{name: getattr(row, name) for name in CSV_FIELDS if hasattr(row, name)},
+                    "p50_ms": _scaled(row.p50_s),
+                    "p90_ms": _scaled(row.p90_s),
+                    "speedup": speedup.ratio if speedup else None,
+                    "speedup_ci_low": speedup.low if speedup else None,
+                    "speedup_ci_high": speedup.high if speedup else None,
+                    "kernel_flags": "; ".join(row.kernel_flags),
+                    "warnings": "; ".join(row.warnings),
+                }
+            )
+    return buffer.getvalue()
+
+
+def to_json(report: Report) -> str:
+    """The whole report; ``kind`` lets the loader skip it when it sits among results."""
+    payload = {"kind": REPORT_KIND, "report_version": REPORT_VERSION, **dataclasses.asdict(report)}
+    return json.dumps(payload, indent=1, ensure_ascii=False) + "\n"
+
+
+def _table(columns: tuple[tuple[str, str], ...], rows: list[list[str]]) -> str:
+    header = "| " + " | ".join(name for name, _ in columns) + " |"
+    rule = "|" + "|".join("---:" if justify == "right" else "---" for _, justify in columns) + "|"
+    body = ["| " + " | ".join(_escape(cell) for cell in row) + " |" for row in rows]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def _escape(text: str) -> str:
+    # "|" ends a table cell and "*" starts emphasis in markdown.
+    return text.replace("|", "\\|").replace("*", "\\*")
+
+
+def _scaled(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000.0

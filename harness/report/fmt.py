@@ -1,0 +1,59 @@
+"""Plain-text formatting of report numbers, shared by the console, markdown and verdicts."""
+
+from __future__ import annotations
+
+from harness.report.stats import RatioInterval
+
+DASH = "—"  # an empty cell
+
+
+def ms(seconds: float | None) -> str:
+    """Seconds as milliseconds with about three significant digits."""
+    if seconds is None:
+        return DASH
+    value = seconds * 1000.0
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def rate(images_per_s: float | None) -> str:
+    if images_per_s is None:
+        return DASH
+    return f"{images_per_s:.0f}" if images_per_s >= 100 else f"{images_per_s:.1f}"
+
+
+def ratio(interval: RatioInterval | None) -> str:
+    """ "1.27× [1.21–1.33]"."""
+    if interval is None:
+        return DASH
+    return f"{interval.ratio:.2f}× [{interval.low:.2f}–{interval.high:.2f}]"
+
+
+def percent(fraction: float | None) -> str:
+    """A 0..1 fraction as "76.1%"."""
+    return DASH if fraction is None else f"{100.0 * fraction:.1f}%"
+
+
+def points(delta_pt: float | None) -> str:
+    """A signed change in percentage points with a true minus sign: "−0.2"."""
+    if delta_pt is None:
+        return DASH
+    text = f"{delta_pt:+.1f}"
+    return text.replace("-", "−")
+
+
+def megabytes(n_bytes: int | None) -> str:
+    if not n_bytes:
+        return DASH
+    value = n_bytes / 1e6
+    return f"{value:.1f} MB" if value < 100 else f"{value:.0f} MB"
+
+
+def runtime(text: str) -> str:
+    """Short runtime name: "ai-edge-litert 2.3.0" -> "LiteRT 2.3.0"."""
+    short = {"ai-edge-litert": "LiteRT", "tensorflow": "TF", "tflite-runtime": "TFLite"}
+    name, _, version = text.partition(" ")
+    return f"{short.get(name.lower(), name)} {version}".strip()

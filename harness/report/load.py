@@ -1,0 +1,143 @@
+"""Find, validate and merge result files from one or more directories.
+
+Bad files never stop a report: each one becomes a warning that names the
+file and the reason, and the rest still renders. Only "nothing to report"
+is a user error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import UserError
+from harness.schema import STATUS_OK, VARIANTS, Result, SchemaError, find_result_files
+
+# The report's own --json output may sit in the results folder: skip it quietly.
+REPORT_KIND = "quantbench.report"
+
+MERGE_RULE = (
+    "when the same (host, arch, variant, batch, threads) appears in several runs, "
+    "the newest complete run is used (by finish time, then run id); older runs are set aside"
+)
+
+ResultKey = tuple[str, str, bool, str, int, int]
+
+
+@dataclass
+class LoadedResults:
+    """Valid results (one per key after merging) plus what was skipped and why."""
+
+    results: list[Result]
+    file_warnings: list[str] = field(default_factory=list)
+    superseded: int = 0  # older runs of a key that the merge rule set aside
+    files_read: int = 0
+    merge_rule: str = MERGE_RULE
+
+
+def result_key(result: Result) -> ResultKey:
+    """What one measurement is of; emulated is part of it so QEMU never replaces native."""
+    return (result.host, result.arch, result.emulated, result.variant, result.batch, result.threads)
+
+
+def load_directories(directories: Sequence[Path], *, role: str = "results") -> LoadedResults:
+    """Load every result under the given directories and merge them into one set.
+
+    Raises UserError when a directory is missing, holds no JSON files, or
+    holds no valid result at all. ``role`` names the directories in messages.
+    """
+    paths = _candidate_files(directories, role)
+    loaded: list[Result] = []
+    warnings: list[str] = []
+    for path in paths:
+        result = _read_one(path, warnings)
+        if result is not None:
+            loaded.append(result)
+    if not loaded:
+        names = ", ".join(str(d) for d in directories)
+        first = f" (first problem: {warnings[0]})" if warnings else ""
+        raise UserError(
+            f"no valid quantbench result in {role} directory {names}{first}; "
+            "point at the folder that `python -m harness host run` wrote."
+        )
+    merged, superseded = merge_runs(loaded)
+    return LoadedResults(results=merged, file_warnings=warnings, superseded=superseded, files_read=len(paths))
+
+
+def merge_runs(results: Sequence[Result]) -> tuple[list[Result], int]:
+    """Apply MERGE_RULE; return the kept results and how many were set aside."""
+    newest: dict[ResultKey, Result] = {}
+    for result in results:
+        key = result_key(result)
+        if key not in newest or _recency(result) > _recency(newest[key]):
+            newest[key] = result
+    return list(newest.values()), len(results) - len(newest)
+
+
+def _recency(result: Result) -> tuple[bool, str, str]:
+    # A complete run beats an interrupted or failed one; then the latest timestamp wins.
+    return (result.status == STATUS_OK, str(result.finished_at or result.started_at or ""), result.run_id)
+
+
+def _candidate_files(directories: Sequence[Path], role: str) -> list[Path]:
+    if not directories:
+        raise UserError(f"no {role} directory given; pass at least one, e.g. results/.")
+    seen: dict[Path, Path] = {}
+    for directory in directories:
+        if not directory.exists():
+            raise UserError(f"{role} directory {directory} does not exist; check the path.")
+        if not directory.is_dir():
+            raise UserError(f"{directory} is not a directory; pass the folder that holds result JSON.")
+        for path in find_result_files(directory):
+            # Nested or repeated directories must not count the same file twice.
+            seen.setdefault(path.resolve(), path)
+    if not seen:
+        names = ", ".join(str(d) for d in directories)
+        raise UserError(
+            f"{role} directory {names} holds no result files (*.json); "
+            "run `python -m harness host run` first or point at the right folder."
+        )
+    return sorted(seen.values())
+
+
+def _read_one(path: Path, warnings: list[str]) -> Result | None:
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        warnings.append(f"skipped {path}: cannot read JSON ({error})")
+        return None
+    if isinstance(raw, dict) and raw.get("kind") == REPORT_KIND:
+        return None
+    try:
+        result = Result.from_dict(raw)
+        _check_shapes(result)
+        return result
+    except (SchemaError, TypeError) as error:
+        # TypeError: a field of the right name but a shape from_dict cannot take.
+        warnings.append(f"skipped {path}: {error}")
+        return None
+
+
+def _check_shapes(result: Result) -> None:
+    """Types the report relies on that the schema's own check leaves open."""
+    expected = {
+        "host": str,
+        "arch": str,
+        "runtime": str,
+        "run_id": str,
+        "batch": int,
+        "threads": int,
+        "timings_s": list,
+        "isa_flags": list,
+        "warnings": list,
+        "kernel_path": dict,
+        "emulated": bool,
+    }
+    for name, kind in expected.items():
+        value = getattr(result, name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise SchemaError(f"{name} is {type(value).__name__}, not {kind.__name__}")
+    if result.variant not in VARIANTS:
+        raise SchemaError(f"unknown variant {result.variant!r} (known: {', '.join(VARIANTS)})")

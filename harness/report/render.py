@@ -1,0 +1,144 @@
+"""The console report, drawn with rich from a ``Report``; no numbers are computed here.
+
+Every cell is a ``Text`` (never markup), so brackets in intervals, paths or
+error messages are shown as written.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from harness.report import cells
+from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row
+from harness.report.compare import Comparison
+from harness.report.document import Report
+from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
+from harness.report.verdicts import Verdict
+
+OUTCOME_STYLE = {FASTER: "green", SLOWER: "red", NO_DIFFERENCE: "yellow"}
+GATE_STYLE = {GATE_PASS: "green", GATE_FAIL: "bold red"}
+NOTE_STYLE = {"error": "red", "kernel": "yellow", "warning": "yellow"}
+
+
+def render_report(report: Report, console: Console) -> None:
+    """Print the whole report: machines, verdicts, the 2018 row, comparison, notes."""
+    console.rule(Text(f"quantbench report: {report.results_used} results from {', '.join(report.sources)}"))
+    for table in report.tables:
+        console.print(machine_table(table))
+        notes = machine_notes(table)
+        if notes is not None:
+            console.print(notes)
+        console.print()
+    console.rule(Text("Verdicts: int8 vs float32, same runtime, same machine"))
+    console.print(_bullets([verdict_text(verdict) for verdict in report.verdicts]))
+    if report.reproductions:
+        console.print()
+        console.print(reproduction_table(report))
+    if report.comparison is not None:
+        console.print()
+        console.print(comparison_table(report.comparison))
+    console.print()
+    console.rule(Text("Notes"))
+    console.print(_bullets(notes_lines(report)))
+
+
+def machine_table(table: MachineTable) -> Table:
+    """One table per (host, arch); emulated machines are dimmed and say so in the title."""
+    label, emulation = cells.machine_title(table)
+    title = Text(label, style="bold")
+    if emulation:
+        title.append(f"  {emulation}", style="bold magenta")
+    grid = _table(title, cells.MACHINE_COLUMNS, padding=(0, 0))
+    for row in table.rows:
+        texts = [Text(cell) for cell in cells.machine_cells(row)]
+        _style_row(texts, row)
+        grid.add_row(*texts, style="dim" if table.emulated else None)
+    return grid
+
+
+def machine_notes(table: MachineTable) -> RenderableType | None:
+    """Errors, kernel-path flags and stability warnings under a machine's table."""
+    notes = cells.machine_notes(table)
+    if not notes:
+        return None
+    dim = " dim" if table.emulated else ""
+    return _bullets([Text(note.text, style=NOTE_STYLE[note.kind] + dim) for note in notes], cells.NOTE_MARK)
+
+
+def verdict_text(verdict: Verdict) -> Text:
+    return Text(verdict.text, style=OUTCOME_STYLE.get(verdict.outcome, "dim"))
+
+
+def reproduction_table(report: Report) -> Table:
+    """The 2018 row: what the original author timed, next to real int8."""
+    grid = _table(
+        Text("2018 reproduction: the fake-quant graph is float kernels plus quantize ops", style="bold"),
+        cells.REPRODUCTION_COLUMNS,
+    )
+    grid.caption = Text("Timing tf-fakequant is not timing int8; only the LiteRT column runs int8 kernels.")
+    grid.caption_justify = "left"
+    for item in report.reproductions:
+        texts = [Text(cell) for cell in cells.reproduction_cells(item)]
+        for text, interval in ((texts[3], item.fakequant_speedup), (texts[4], item.int8_speedup)):
+            if interval is not None:
+                text.stylize(OUTCOME_STYLE[interval.direction])
+        grid.add_row(*texts, style="dim" if item.emulated else None)
+    return grid
+
+
+def comparison_table(comparison: Comparison) -> RenderableType:
+    """pyperf compare_to style: old vs new median, ratio interval, significance."""
+    parts: list[RenderableType] = [
+        Text(f"Compared with {', '.join(comparison.old_sources)} (old → new)", style="bold underline")
+    ]
+    for where, changes in cells.comparison_groups(comparison).items():
+        grid = _table(Text(where, style="bold"), cells.COMPARISON_COLUMNS)
+        for change in changes:
+            texts = [Text(cell) for cell in cells.comparison_cells(change)]
+            for column in (cells.CHANGE_COLUMN - 1, cells.CHANGE_COLUMN):
+                texts[column].stylize(OUTCOME_STYLE.get(change.outcome, "dim"))
+            grid.add_row(*texts, style="dim" if change.emulated else None)
+        parts.append(grid)
+    extra = [Text(f"only in old: {item}", style="dim") for item in comparison.only_old]
+    extra += [Text(f"only in new: {item}", style="dim") for item in comparison.only_new]
+    extra += [Text(f"WARNING: {item}", style="yellow") for item in comparison.file_warnings]
+    return Group(*parts, *extra)
+
+
+def notes_lines(report: Report) -> list[Text]:
+    """Merge rule, skipped files, and what the numbers mean."""
+    lines = [Text(f"Merge rule: {report.merge_rule}; {report.superseded} older result(s) set aside.")]
+    lines += [Text(f"WARNING: {warning}", style="yellow") for warning in report.file_warnings]
+    lines += [Text(definition, style="dim") for definition in report.definitions]
+    return lines
+
+
+def _table(title: Text, columns: tuple[tuple[str, str], ...], padding: tuple[int, int] = (0, 1)) -> Table:
+    grid = Table(title=title, box=box.SIMPLE_HEAD, padding=padding, show_edge=False, title_justify="left")
+    for name, justify in columns:
+        grid.add_column(name, justify=justify, no_wrap=name != "machine")
+    return grid
+
+
+def _style_row(texts: list[Text], row: Row) -> None:
+    if not row.ok:
+        texts[cells.STATUS_COLUMN].stylize("red")
+    if row.is_baseline:
+        texts[cells.SPEEDUP_COLUMN].stylize("dim")
+    elif row.speedup is not None:
+        texts[cells.SPEEDUP_COLUMN].stylize(OUTCOME_STYLE[row.speedup.direction])
+    if row.accuracy_gate in GATE_STYLE:
+        texts[cells.GATE_COLUMN].stylize(GATE_STYLE[row.accuracy_gate])
+
+
+def _bullets(lines: list[Text], bullet: str = "•") -> Table:
+    """Lines that wrap under their own text, not under the bullet."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for line in lines:
+        grid.add_row(Text(bullet, style=line.style), line)
+    return grid

@@ -1,0 +1,187 @@
+"""The sentences a reader acts on: one speed verdict per machine and setting, and the 2018 row.
+
+A verdict only ever compares native LiteRT int8 with native LiteRT float32
+on the same host, arch, batch and threads, and says "no measurable
+difference" whenever the 95% interval touches 1. Emulated machines get an
+explicit "no speed verdict" line instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from harness.report import fmt
+from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row
+from harness.report.isa import has_int8_dot_product, missing_int8_instructions
+from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER, RatioInterval, invert
+
+# The int8 variant a verdict is about, first one present wins, with its name in prose.
+VERDICT_VARIANTS = {"tflite-int8": "full-integer int8", "tflite-int8-qat": "QAT int8"}
+FLOAT_NAME = "float32 LiteRT"
+NO_SPEED_VERDICT = "no speed verdict"
+NO_VERDICT = "no verdict"
+
+
+@dataclass
+class Verdict:
+    """The answer for one machine at one (batch, threads)."""
+
+    machine: str
+    host: str
+    arch: str
+    emulated: bool
+    batch: int
+    threads: int
+    outcome: str  # stats.FASTER / SLOWER / NO_DIFFERENCE, or NO_SPEED_VERDICT / NO_VERDICT
+    text: str
+    variant: str | None = None
+    speedup: RatioInterval | None = None
+    top1_delta_pt: float | None = None
+    accuracy_gate: str = ""
+    causes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reproduction:
+    """What the 2018 author timed (TF fake-quant vs TF float) next to real int8."""
+
+    machine: str
+    emulated: bool
+    batch: int
+    threads: int
+    fakequant_speedup: RatioInterval | None
+    int8_speedup: RatioInterval | None
+    text: str
+
+
+def build_verdicts(tables: Sequence[MachineTable]) -> list[Verdict]:
+    """One verdict per machine and (batch, threads) that has any LiteRT result."""
+    verdicts = []
+    for table in tables:
+        for batch, threads in table.settings():
+            if table.find("tflite-fp32", batch, threads) or _int8_row(table, batch, threads):
+                verdicts.append(_verdict(table, batch, threads))
+    return verdicts
+
+
+def build_reproductions(tables: Sequence[MachineTable]) -> list[Reproduction]:
+    """One 2018 row per machine and (batch, threads) that ran the fake-quant graph."""
+    rows = []
+    for table in tables:
+        for batch, threads in table.settings():
+            fakequant = table.find("tf-fakequant", batch, threads)
+            if fakequant is None:
+                continue
+            int8 = _int8_row(table, batch, threads)
+            fq_speedup = fakequant.speedup if fakequant.ok else None
+            int8_speedup = int8.speedup if int8 is not None and int8.ok else None
+            text = (
+                f"{table.label}, {_setting(batch, threads)}: the TF fake-quant graph (float kernels "
+                f"plus quantize ops, no int8 arithmetic) runs at {_speed(fakequant, fq_speedup)} of "
+                f"the TF float graph; real int8 ({_int8_name(int8)}) runs at "
+                f"{_speed(int8, int8_speedup)} of {FLOAT_NAME}"
+            )
+            if table.emulated:
+                text += " (emulated: not a measurement of the CPU)"
+            rows.append(
+                Reproduction(table.label, table.emulated, batch, threads, fq_speedup, int8_speedup, text)
+            )
+    return rows
+
+
+def _verdict(table: MachineTable, batch: int, threads: int) -> Verdict:
+    int8 = _int8_row(table, batch, threads)
+    base = table.find("tflite-fp32", batch, threads)
+    verdict = Verdict(table.label, table.host, table.arch, table.emulated, batch, threads, NO_VERDICT, "")
+    head = f"{table.label}: "
+    where = f"at {_setting(batch, threads)}"
+    if int8 is not None:
+        verdict.variant = int8.variant
+        verdict.top1_delta_pt = int8.top1_delta_pt
+        verdict.accuracy_gate = int8.accuracy_gate
+    problem = _missing(int8, base)
+    if problem:
+        verdict.text = f"{head}{NO_VERDICT} {where}: {problem}"
+        return verdict
+    accuracy = _accuracy(int8)
+    if table.emulated:
+        verdict.outcome = NO_SPEED_VERDICT
+        verdict.text = (
+            f"{head}{NO_SPEED_VERDICT} {where}: emulated timings measure QEMU, not "
+            f"{table.arch} hardware; {accuracy}"
+        )
+        return verdict
+    if int8.speedup is None:
+        verdict.text = f"{head}{NO_VERDICT} {where}: too few timings for a confidence interval; {accuracy}"
+        return verdict
+    name = VERDICT_VARIANTS[int8.variant]
+    verdict.speedup = int8.speedup
+    verdict.outcome = int8.speedup.direction
+    if verdict.outcome == FASTER:
+        claim = f"{name} is {fmt.ratio(int8.speedup)} faster than {FLOAT_NAME} {where}"
+    elif verdict.outcome == SLOWER:
+        claim = f"{name} is {fmt.ratio(invert(int8.speedup))} slower than {FLOAT_NAME} {where}"
+    else:
+        claim = f"{name} vs {FLOAT_NAME} {where}: {NO_DIFFERENCE} ({fmt.ratio(int8.speedup)})"
+    verdict.text = f"{head}{claim}; {accuracy}"
+    if verdict.outcome in (SLOWER, NO_DIFFERENCE):
+        verdict.causes = _likely_causes(table, int8)
+        if verdict.causes:
+            verdict.text += "; likely cause: " + "; ".join(verdict.causes)
+    return verdict
+
+
+def _int8_row(table: MachineTable, batch: int, threads: int) -> Row | None:
+    for variant in VERDICT_VARIANTS:
+        row = table.find(variant, batch, threads)
+        if row is not None:
+            return row
+    return None
+
+
+def _missing(int8: Row | None, base: Row | None) -> str:
+    """Why no comparison is possible, or "" when both sides are usable."""
+    if int8 is None:
+        return "no LiteRT int8 result"
+    if base is None:
+        return f"no {FLOAT_NAME} baseline (tflite-fp32) to compare {int8.variant} with"
+    for row in (int8, base):
+        if not row.ok:
+            reason = f": {row.error}" if row.error else ""
+            return f"{row.variant} is {row.status}{reason}"
+    return ""
+
+
+def _accuracy(row: Row) -> str:
+    if row.top1_delta_pt is not None:
+        gate = {GATE_PASS: "pass", GATE_FAIL: "FAIL"}.get(row.accuracy_gate, "n/a")
+        return f"accuracy {fmt.points(row.top1_delta_pt)} pt top-1 (99% gate: {gate})"
+    if row.agreement_with_float is not None:
+        agreement = fmt.percent(row.agreement_with_float)
+        return f"accuracy not measured (no labels); agrees with float on {agreement}"
+    return "accuracy not measured"
+
+
+def _likely_causes(table: MachineTable, int8: Row) -> list[str]:
+    causes = list(int8.kernel_flags)
+    if has_int8_dot_product(table.arch, table.isa_flags) is False:
+        causes.append(f"this CPU has {missing_int8_instructions(table.arch)} for int8 math")
+    return causes
+
+
+def _speed(row: Row | None, speedup: RatioInterval | None) -> str:
+    if row is None:
+        return "— (not measured)"
+    if not row.ok:
+        return f"— ({row.status})"
+    return fmt.ratio(speedup) if speedup else "— (no interval)"
+
+
+def _int8_name(row: Row | None) -> str:
+    return f"LiteRT {VERDICT_VARIANTS[row.variant]}" if row else "LiteRT int8"
+
+
+def _setting(batch: int, threads: int) -> str:
+    thread_text = "default threads" if threads <= 0 else f"{threads} thread{'s' if threads != 1 else ''}"
+    return f"batch {batch}, {thread_text}"

@@ -1,0 +1,163 @@
+"""Realistic result files for report tests, built without TensorFlow.
+
+Numbers are in the range a ResNet-50 run really produces (hundreds of ms per
+batch of 8, 25-100 MB models, ~76% top-1), with seeded noise on the raw
+timings so bootstrap intervals behave as on real data.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.schema import VARIANTS, Result, summarize_timings, write_result
+
+ISA_FLAGS = {
+    "amd64": ["sse4_2", "avx", "avx2", "fma", "f16c"],
+    "arm64": ["fp", "asimd", "asimddp", "crc32", "atomics"],
+}
+RUNTIMES = {"tf": "tensorflow 2.21.0", "tflite": "ai-edge-litert 2.3.0"}
+MODEL_BYTES = {
+    "tf-fp32": 102_000_000,
+    "tf-fakequant": 102_400_000,
+    "tflite-fp32": 102_100_000,
+    "tflite-dynamic": 25_900_000,
+    "tflite-int8": 25_800_000,
+    "tflite-int8-qat": 25_800_000,
+    "tflite-fp16": 51_200_000,
+}
+FLOAT_TOP1 = 0.761
+# Time of each variant relative to tflite-fp32 (smaller is faster) and top-1 change.
+DEFAULT_TIME_FACTOR = {
+    "tf-fp32": 1.10,
+    "tf-fakequant": 1.80,
+    "tflite-fp32": 1.00,
+    "tflite-dynamic": 0.95,
+    "tflite-int8": 0.79,
+    "tflite-int8-qat": 0.80,
+    "tflite-fp16": 1.01,
+}
+DEFAULT_TOP1_DELTA = {"tflite-dynamic": -0.001, "tflite-int8": -0.002, "tflite-int8-qat": -0.001}
+
+
+def make_timings(median_s: float, repeats: int, spread: float, seed_text: str) -> list[float]:
+    """Seeded, roughly normal timings around ``median_s`` (relative stdev ``spread``)."""
+    rng = random.Random(zlib.crc32(seed_text.encode()))
+    return [median_s * max(0.2, 1.0 + rng.gauss(0.0, spread)) for _ in range(repeats)]
+
+
+def make_result(
+    variant: str,
+    *,
+    arch: str = "amd64",
+    host: str = "ci-amd64",
+    emulated: bool = False,
+    batch: int = 8,
+    threads: int = 4,
+    median_s: float = 0.40,
+    spread: float = 0.02,
+    repeats: int = 30,
+    top1: float | None = FLOAT_TOP1,
+    run_id: str = "run-1",
+    finished_at: str = "2025-06-01T12:00:00Z",
+    **overrides: Any,
+) -> Result:
+    """One realistic result; ``overrides`` set any other schema field."""
+    family, precision, baseline = VARIANTS[variant]
+    timings = make_timings(median_s, repeats, spread, f"{host}/{arch}/{variant}/{batch}/{threads}/{run_id}")
+    kernel_path: dict[str, Any] = {}
+    if family == "tflite":
+        kernel_path = {
+            "delegate": "xnnpack",
+            "xnnpack_partitions": 1,
+            "ops_total": 77,
+            "float_ops": [],
+            "outside_delegate_ops": [],
+        }
+    result = Result(
+        variant=variant,
+        runtime=RUNTIMES[family],
+        batch=batch,
+        threads=threads,
+        run_id=run_id,
+        family=family,
+        precision=precision,
+        baseline_variant=baseline,
+        warmup=5,
+        repeats=repeats,
+        timings_s=timings,
+        top1=top1,
+        eval_images=1000 if top1 is not None else 0,
+        agreement_with_float=None if variant == baseline else 0.985,
+        model_bytes=MODEL_BYTES[variant],
+        peak_rss_bytes=420_000_000 + MODEL_BYTES[variant] * 2,
+        kernel_path=kernel_path,
+        host=host,
+        arch=arch,
+        emulated=emulated,
+        cpu_model="Test CPU @ 2.4GHz",
+        cpu_count=4,
+        isa_flags=list(ISA_FLAGS[arch]),
+        started_at=finished_at,
+        finished_at=finished_at,
+    )
+    for name, value in summarize_timings(timings, batch).items():
+        setattr(result, name, value)
+    for name, value in overrides.items():
+        setattr(result, name, value)
+    return result
+
+
+def machine_results(
+    *,
+    arch: str = "amd64",
+    host: str = "ci-amd64",
+    emulated: bool = False,
+    float_median_s: float = 0.40,
+    time_factor: dict[str, float] | None = None,
+    top1_delta: dict[str, float] | None = None,
+    labelled: bool = True,
+    variants: Iterable[str] = tuple(VARIANTS),
+    **common: Any,
+) -> list[Result]:
+    """All variants of one machine; ``time_factor`` overrides speeds relative to tflite-fp32."""
+    factors = {**DEFAULT_TIME_FACTOR, **(time_factor or {})}
+    deltas = {**DEFAULT_TOP1_DELTA, **(top1_delta or {})}
+    return [
+        make_result(
+            variant,
+            arch=arch,
+            host=host,
+            emulated=emulated,
+            median_s=float_median_s * factors[variant],
+            top1=FLOAT_TOP1 + deltas.get(variant, 0.0) if labelled else None,
+            **common,
+        )
+        for variant in variants
+    ]
+
+
+def write_results(directory: Path, results: Iterable[Result]) -> list[Path]:
+    """Write each result with the schema's own writer; return the paths."""
+    return [write_result(result, directory) for result in results]
+
+
+def two_arch_results(directory: Path) -> Path:
+    """A native amd64 machine and an emulated arm64 one, as a CI matrix uploads them."""
+    write_results(directory / "amd64", machine_results())
+    write_results(
+        directory / "arm64",
+        machine_results(
+            arch="arm64",
+            host="ci-amd64",
+            emulated=True,
+            float_median_s=6.0,
+            time_factor={"tflite-int8": 0.40},
+            warnings=["unstable: stdev is 14% of the mean (over 10%); close other programs."],
+            spread=0.14,
+        ),
+    )
+    return directory

@@ -1,0 +1,179 @@
+"""prepare + measure end to end on the tiny model, and the CLI's answers to bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness import schema
+from tests.helpers import assert_clean_user_error, run_cli
+
+REQUIRED_FIELDS = [
+    "schema_version",
+    "variant",
+    "runtime",
+    "batch",
+    "threads",
+    "timings_s",
+    "p50_s",
+    "p90_s",
+    "p99_s",
+    "mean_s",
+    "stdev_s",
+    "throughput_ips",
+    "top1",
+    "agreement_with_float",
+    "model_bytes",
+    "load_s",
+    "peak_rss_bytes",
+    "arch",
+    "emulated",
+    "cpu_model",
+    "isa_flags",
+    "versions",
+    "warnings",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_artifacts(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("artifacts")
+    proc = run_cli("prepare", "--model", "tiny", "--data", "synthetic", "--epochs", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_results(tiny_artifacts, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("results")
+    proc = run_cli(
+        "measure",
+        "--artifacts",
+        str(tiny_artifacts),
+        "--variants",
+        "all",
+        "--batch",
+        "1,4",
+        "--threads",
+        "1",
+        "--warmup",
+        "1",
+        "--repeats",
+        "5",
+        "--out",
+        str(out),
+        "--run-id",
+        "t1",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def test_prepare_writes_every_variant_with_checksums(tiny_artifacts):
+    manifest = json.loads((tiny_artifacts / "manifest.json").read_text())
+    assert [v["name"] for v in manifest["variants"]] == list(schema.VARIANTS)
+    for entry in manifest["variants"]:
+        assert len(entry["sha256"]) == 64 and entry["size_bytes"] > 0
+        assert (tiny_artifacts / entry["file"]).exists()
+    assert manifest["versions"]["tensorflow"].startswith("2.")
+    assert manifest["training"]["train_images"] > 0
+
+
+def test_prepare_reuses_unchanged_artifacts(tiny_artifacts):
+    proc = run_cli("prepare", "--model", "tiny", "--data", "synthetic", "--out", str(tiny_artifacts))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "up to date" in proc.stdout
+
+
+def test_measure_writes_one_valid_result_per_variant_and_batch(tiny_results):
+    files = schema.find_result_files(tiny_results)
+    assert len(files) == 2 * len(schema.VARIANTS)
+    for path in files:
+        raw = json.loads(path.read_text())
+        missing = [f for f in REQUIRED_FIELDS if f not in raw]
+        assert not missing, missing
+        result = schema.Result.from_dict(raw)
+        assert result.status == "ok" and len(result.timings_s) == 5
+        assert result.p50_s == pytest.approx(schema.percentile(sorted(result.timings_s), 50))
+        assert result.top1 is None  # synthetic data: accuracy is n/a, not invented
+        assert 0.0 <= result.agreement_with_float <= 1.0
+        assert result.arch == "amd64" and result.emulated is False
+        assert "avx2" in result.isa_flags
+        assert any("no real labels" in w for w in result.warnings)
+        if result.variant == result.baseline_variant:
+            assert result.agreement_with_float == 1.0
+        if result.family == "tflite":
+            assert result.kernel_path["delegate"] == "xnnpack"
+
+
+def test_measure_refuses_to_overwrite_and_resume_skips_finished(tiny_artifacts, tiny_results):
+    args = [
+        "measure",
+        "--artifacts",
+        str(tiny_artifacts),
+        "--variants",
+        "tflite-int8",
+        "--batch",
+        "1",
+        "--threads",
+        "1",
+        "--repeats",
+        "3",
+        "--out",
+        str(tiny_results),
+        "--run-id",
+        "t1",
+    ]
+    before = {p: p.read_bytes() for p in schema.find_result_files(tiny_results)}
+    assert_clean_user_error(run_cli(*args), "exists already")
+    proc = run_cli(*args, "--resume")
+    assert proc.returncode == 0 and "nothing to do" in proc.stdout
+    assert {p: p.read_bytes() for p in schema.find_result_files(tiny_results)} == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "phrase"),
+    [
+        (["--variants", "tflite-int4"], "unknown variant 'tflite-int4'"),
+        (["--batch", "0"], "must be 1 or more"),
+        (["--batch", "-3"], "must be 1 or more"),
+        (["--batch", "100000000"], "would not fit in memory"),
+        (["--threads", "two"], "'two' is not a whole number"),
+    ],
+)
+def test_measure_bad_arguments(tiny_artifacts, tmp_path, extra, phrase):
+    proc = run_cli("measure", "--artifacts", str(tiny_artifacts), "--out", str(tmp_path), *extra)
+    assert_clean_user_error(proc, phrase)
+
+
+def test_missing_artifacts_dir(tmp_path):
+    proc = run_cli("measure", "--artifacts", str(tmp_path / "none"), "--out", str(tmp_path / "r"))
+    assert_clean_user_error(proc, "does not exist", "prepare")
+
+
+def test_checksum_mismatch_is_refused(tiny_artifacts, tmp_path):
+    copy = tmp_path / "artifacts"
+    shutil.copytree(tiny_artifacts, copy)
+    model = copy / "tflite-int8.tflite"
+    model.write_bytes(model.read_bytes()[:-1] + b"\0")
+    proc = run_cli(
+        "measure", "--artifacts", str(copy), "--variants", "tflite-int8", "--out", str(tmp_path / "r")
+    )
+    assert_clean_user_error(proc, "does not match its manifest")
+    assert not list((tmp_path / "r").glob("*.json"))
+
+
+def test_cifar_dir_missing_test(tmp_path):
+    from tests.test_bench_data import write_cifar_dir
+
+    root = write_cifar_dir(tmp_path / "cifar")
+    (root / "test").unlink()
+    proc = run_cli("prepare", "--model", "tiny", "--data", f"cifar100:{root}", "--out", str(tmp_path / "a"))
+    assert_clean_user_error(proc, "no 'test' file")
+
+
+def test_unknown_model(tmp_path):
+    assert_clean_user_error(run_cli("prepare", "--model", "vgg", "--out", str(tmp_path)), "unknown model")

@@ -1,0 +1,165 @@
+"""Rows, speed-ups, verdicts, the accuracy gate, kernel-path flags and the 2018 row."""
+
+import re
+
+import pytest
+from report_fixtures import machine_results, make_result
+
+from harness.report.analysis import GATE_FAIL, GATE_PASS, GATE_UNKNOWN, build_tables, kernel_flags
+from harness.report.isa import isa_label
+from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
+from harness.report.verdicts import NO_SPEED_VERDICT, NO_VERDICT, build_reproductions, build_verdicts
+from harness.schema import STATUS_FAILED
+
+
+def verdicts_of(results):
+    return build_verdicts(build_tables(results))
+
+
+def test_faster_int8_verdict_names_machine_ratio_and_accuracy():
+    [verdict] = verdicts_of(machine_results())
+    assert verdict.outcome == FASTER
+    assert verdict.speedup.ratio == pytest.approx(1 / 0.79, rel=0.03)
+    assert verdict.speedup.low > 1.0
+    assert verdict.text.startswith("amd64 (AVX2, no VNNI, native) on ci-amd64: full-integer int8 is 1.")
+    assert "faster than float32 LiteRT at batch 8, 4 threads" in verdict.text
+    assert "accuracy −0.2 pt top-1 (99% gate: pass)" in verdict.text
+
+
+def test_interval_straddling_one_says_no_measurable_difference():
+    results = machine_results(time_factor={"tflite-int8": 1.0}, spread=0.06)
+    [verdict] = verdicts_of(results)
+    assert verdict.speedup.low < 1.0 < verdict.speedup.high
+    assert verdict.outcome == NO_DIFFERENCE
+    assert "no measurable difference" in verdict.text
+    assert "faster" not in verdict.text and "slower" not in verdict.text
+
+
+def test_slower_int8_verdict_gives_the_likely_cause():
+    results = machine_results(time_factor={"tflite-int8": 1.5})
+    int8 = next(r for r in results if r.variant == "tflite-int8")
+    int8.kernel_path = {**int8.kernel_path, "float_ops": ["DEQUANTIZE", "MEAN", "MEAN"]}
+    [verdict] = verdicts_of(results)
+    assert verdict.outcome == SLOWER
+    assert 1 / verdict.speedup.ratio == pytest.approx(1.5, rel=0.03)
+    claim = r"full-integer int8 is 1\.\d\d× \[1\.\d\d–1\.\d\d\] slower than float32 LiteRT"
+    assert re.search(claim, verdict.text)
+    assert "likely cause: still computes 3 op(s) in float: DEQUANTIZE, MEAN" in verdict.text
+    assert "this CPU has no VNNI/AMX for int8 math" in verdict.text
+
+
+def test_emulated_rows_never_enter_a_speed_verdict():
+    native = machine_results()
+    emulated = machine_results(
+        arch="arm64", emulated=True, float_median_s=6.0, time_factor={"tflite-int8": 0.4}
+    )
+    verdicts = verdicts_of(native + emulated)
+    by_arch = {v.arch: v for v in verdicts}
+    assert by_arch["arm64"].outcome == NO_SPEED_VERDICT
+    assert by_arch["arm64"].speedup is None
+    assert "faster" not in by_arch["arm64"].text and "slower" not in by_arch["arm64"].text
+    assert "emulated timings measure QEMU" in by_arch["arm64"].text
+    assert all(v.speedup is None for v in verdicts if v.emulated)
+    # Adding emulated results leaves the native verdict untouched.
+    assert by_arch["amd64"].speedup == verdicts_of(native)[0].speedup
+
+
+def test_emulated_baseline_is_never_compared_with_native_int8():
+    native_int8 = machine_results(arch="arm64", host="box", variants=["tflite-int8"])
+    emulated_all = machine_results(arch="arm64", host="box", emulated=True)
+    tables = build_tables(native_int8 + emulated_all)
+    native = next(t for t in tables if not t.emulated)
+    assert native.rows[0].speedup is None
+    [verdict] = [v for v in build_verdicts(tables) if not v.emulated]
+    assert verdict.outcome == NO_VERDICT
+    assert "no float32 LiteRT baseline" in verdict.text
+
+
+def test_failed_results_are_listed_but_never_in_a_verdict():
+    results = machine_results()
+    int8 = next(r for r in results if r.variant == "tflite-int8")
+    int8.status, int8.error = STATUS_FAILED, "interpreter crashed: SIGILL"
+    tables = build_tables(results)
+    row = tables[0].find("tflite-int8", 8, 4)
+    assert row is not None and row.speedup is None
+    assert row.top1_delta_pt is None and row.accuracy_gate == ""
+    [verdict] = build_verdicts(tables)
+    assert verdict.outcome == NO_VERDICT and verdict.speedup is None
+    assert "tflite-int8 is failed: interpreter crashed: SIGILL" in verdict.text
+
+
+def test_qat_int8_is_used_when_full_integer_int8_is_missing():
+    results = machine_results(variants=["tflite-fp32", "tflite-int8-qat"])
+    [verdict] = verdicts_of(results)
+    assert verdict.variant == "tflite-int8-qat"
+    assert "QAT int8 is" in verdict.text
+
+
+@pytest.mark.parametrize(("delta", "gate"), [(-0.005, GATE_PASS), (-0.010, GATE_FAIL)])
+def test_accuracy_gate_is_99_percent_of_float_top1(delta, gate):
+    # float top-1 is 0.761, so the gate is 0.7534: 0.756 passes, 0.751 fails.
+    tables = build_tables(machine_results(top1_delta={"tflite-int8": delta}))
+    row = tables[0].find("tflite-int8", 8, 4)
+    assert row.accuracy_gate == gate
+    assert row.top1_delta_pt == pytest.approx(100 * delta)
+    assert tables[0].find("tflite-fp32", 8, 4).accuracy_gate == ""  # no gate on the baseline
+
+
+def test_without_labels_the_gate_is_unknown_and_agreement_is_reported():
+    [verdict] = verdicts_of(machine_results(labelled=False))
+    assert verdict.accuracy_gate == GATE_UNKNOWN
+    assert "accuracy not measured (no labels); agrees with float on 98.5%" in verdict.text
+
+
+def test_reproduction_row_states_what_fake_quant_is():
+    [item] = build_reproductions(build_tables(machine_results()))
+    assert item.fakequant_speedup.ratio == pytest.approx(1.1 / 1.8, rel=0.03)
+    assert item.fakequant_speedup.high < 1.0
+    assert item.int8_speedup.low > 1.0
+    assert "float kernels plus quantize ops, no int8 arithmetic" in item.text
+
+
+def test_summaries_are_recomputed_from_raw_timings():
+    result = make_result("tflite-fp32", median_s=0.4, p50_s=99.0, p90_s=99.0, throughput_ips=1.0)
+    row = build_tables([result])[0].rows[0]
+    assert row.p50_s == pytest.approx(0.4, rel=0.05)
+    assert row.throughput_ips == pytest.approx(8 / row.p50_s)
+
+
+def test_kernel_flags_name_what_leaves_the_fast_path():
+    result = make_result(
+        "tflite-int8",
+        kernel_path={
+            "delegate": "xnnpack",
+            "xnnpack_partitions": 3,
+            "ops_total": 80,
+            "float_ops": ["HARD_SWISH"],
+            "outside_delegate_ops": ["CUSTOM_A", "CUSTOM_B"],
+        },
+    )
+    flags = kernel_flags(result)
+    assert flags == [
+        "still computes 1 op(s) in float: HARD_SWISH",
+        "2 op(s) outside the xnnpack delegate: CUSTOM_A, CUSTOM_B",
+        "graph split into 3 delegate partitions (data moves between kernels)",
+    ]
+    no_delegate = make_result("tflite-int8", kernel_path={"delegate": "none", "float_ops": []})
+    assert kernel_flags(no_delegate) == ["no delegate: runs on the built-in reference kernels"]
+    assert kernel_flags(make_result("tflite-fp32", kernel_path={"delegate": "none"})) == []
+
+
+@pytest.mark.parametrize(
+    ("arch", "flags", "label"),
+    [
+        ("amd64", ["avx2", "fma"], "AVX2, no VNNI"),
+        ("amd64", ["avx2", "fma", "avx512f", "avx512_vnni", "amx_int8"], "AVX-512, AVX512-VNNI, AMX-INT8"),
+        ("amd64", ["avx2", "fma", "avx_vnni"], "AVX2, AVX-VNNI"),
+        ("amd64", ["sse4_2"], "no AVX2, no FMA, no VNNI"),
+        ("arm64", ["asimd", "asimddp", "i8mm", "sve", "bf16"], "NEON, dotprod, i8mm, SVE, BF16"),
+        ("arm64", ["asimd"], "NEON, no dotprod, no i8mm"),
+        ("arm64", ["asimd", "asimddp", "sve", "sve2"], "NEON, dotprod, no i8mm, SVE2"),
+        ("arm64", [], "ISA unknown"),
+    ],
+)
+def test_isa_label(arch, flags, label):
+    assert isa_label(arch, flags) == label
