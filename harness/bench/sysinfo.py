@@ -22,7 +22,14 @@ INT8_ISA_FLAGS = {
 }
 ELF_MACHINES = {0x3E: "amd64", 0xB7: "arm64", 0x03: "386", 0x28: "arm"}
 MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-VERSIONED_PACKAGES = ("tensorflow", "tf_keras", "tensorflow-model-optimization", "ai-edge-litert", "numpy")
+# package -> distributions that provide it (the amd64 image installs tensorflow-cpu)
+VERSIONED_PACKAGES = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu"),
+    "tf_keras": ("tf_keras",),
+    "tensorflow-model-optimization": ("tensorflow-model-optimization",),
+    "ai-edge-litert": ("ai-edge-litert",),
+    "numpy": ("numpy",),
+}
 
 
 @dataclass
@@ -108,11 +115,14 @@ def _cpu_model(cpuinfo: str, arch: str) -> str:
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages that decide the numbers."""
     versions = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
+    for name, distributions in VERSIONED_PACKAGES.items():
+        versions[name] = "not installed"
+        for distribution in distributions:
+            try:
+                versions[name] = metadata.version(distribution)
+                break
+            except metadata.PackageNotFoundError:
+                continue
     from harness import __version__
 
     versions["quantbench"] = __version__

@@ -26,6 +26,7 @@ class LiteRTRunner:
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._batch = 0
+        self.call = self._interpreter.invoke  # the timed call: nothing of ours around it
         self.runtime_name = f"ai-edge-litert {metadata.version('ai-edge-litert')}"
 
     def _resize(self, batch: int) -> None:
@@ -40,6 +41,7 @@ class LiteRTRunner:
         self.call()
 
     def call(self) -> None:
+        """Replaced per instance by the interpreter's own bound ``invoke`` (no extra frame)."""
         self._interpreter.invoke()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
