@@ -15,7 +15,7 @@ step "hadolint docker/Dockerfile"
 .venv/bin/hadolint docker/Dockerfile || failed=1
 if ls .github/workflows/*.yml >/dev/null 2>&1; then
     step "actionlint"
-    scripts/actionlint.sh .github/workflows/*.yml || failed=1
+    .venv/bin/actionlint .github/workflows/*.yml || failed=1
 fi
 
 step "pytest"

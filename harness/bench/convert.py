@@ -23,7 +23,9 @@ def save_tf_graph(model, directory: Path) -> None:
     import tensorflow as tf
 
     module = tf.Module()
-    module.model = model
+    # Track the weights only: tracking the model would also save its optimizer's
+    # slots (Adam: 2 more copies of every weight) and inflate the artifact 3x.
+    module.weights = list(model.weights)
     module.serve = tf.function(
         lambda images: model(images, training=False),
         input_signature=[tf.TensorSpec([None, *IMAGE_SHAPE], tf.float32, name="images")],

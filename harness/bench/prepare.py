@@ -46,8 +46,17 @@ def inputs_key(config: PrepareConfig, dataset: Dataset, versions: dict[str, str]
         "data": dataset.fingerprint(),
         "versions": versions,
         "seed": SEED,
+        "code": code_fingerprint(),
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """sha256 of the modules that decide the artifacts: changed code, new artifacts."""
+    digest = hashlib.sha256()
+    for name in ("model.py", "qat.py", "convert.py", "prepare.py", "data.py"):
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()
 
 
 def reusable_manifest(config: PrepareConfig, key: str) -> mf.Manifest | None:
