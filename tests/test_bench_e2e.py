@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -36,40 +35,6 @@ REQUIRED_FIELDS = [
     "versions",
     "warnings",
 ]
-
-
-@pytest.fixture(scope="session")
-def tiny_artifacts(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("artifacts")
-    proc = run_cli("prepare", "--model", "tiny", "--data", "synthetic", "--epochs", "1", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
-
-
-@pytest.fixture(scope="session")
-def tiny_results(tiny_artifacts, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("results")
-    proc = run_cli(
-        "measure",
-        "--artifacts",
-        str(tiny_artifacts),
-        "--variants",
-        "all",
-        "--batch",
-        "1,4",
-        "--threads",
-        "1",
-        "--warmup",
-        "1",
-        "--repeats",
-        "5",
-        "--out",
-        str(out),
-        "--run-id",
-        "t1",
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
 
 
 def test_prepare_writes_every_variant_with_checksums(tiny_artifacts):

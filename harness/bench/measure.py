@@ -8,6 +8,7 @@ Only the runtime call is timed; raw seconds are kept for every repeat.
 from __future__ import annotations
 
 import gc
+import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 from harness import schema
 from harness.bench import manifest as mf
 from harness.bench.memory import PeakTracker
-from harness.bench.sysinfo import SystemInfo, collect_system_info
+from harness.bench.sysinfo import MACHINE_TO_ARCH, SystemInfo, collect_system_info
 from harness.errors import UserError
 
 ALL = "all"
@@ -77,7 +78,12 @@ def batch_images(eval_images: np.ndarray, batch: int) -> np.ndarray:
     return np.ascontiguousarray(tiled, dtype=np.float32) / np.float32(255.0)
 
 
-def measure(config: MeasureConfig, log=print) -> list[Path]:
+def progress(message: str) -> None:
+    """Progress goes to stderr, flushed: stdout carries only the final summary."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def measure(config: MeasureConfig, log=progress) -> list[Path]:
     """Run the whole measurement; return the result files written."""
     manifest = mf.read_manifest(config.artifacts)
     timed = resolve_variants(config.variants, manifest)
@@ -123,10 +129,6 @@ def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]
     todo = {(v, b) for v in timed for b in config.batches}
     if not config.resume:
         return todo
-    import platform
-
-    from harness.bench.sysinfo import MACHINE_TO_ARCH
-
     arch = MACHINE_TO_ARCH.get(platform.machine(), platform.machine())
     for variant, batch in list(todo):
         probe = schema.Result(variant, "", batch, config.threads, config.run_id, host=config.host, arch=arch)
@@ -135,7 +137,8 @@ def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]
             continue
         try:
             done = schema.load_result(path).status == schema.STATUS_OK
-        except schema.SchemaError:
+        except schema.SchemaError as error:
+            print(f"resume: {path} is not a valid result ({error}); measuring it again.", file=sys.stderr)
             done = False
         if done:
             todo.discard((variant, batch))
@@ -285,6 +288,12 @@ def write_one(
         raise UserError(
             f"{config.out / result.file_name()} exists already; use a new --run-id, or --resume "
             "with the same --run-id to finish an interrupted run."
+        ) from error
+    except OSError as error:  # disk full, quota, read-only: earlier files stay valid
+        raise UserError(
+            f"cannot write {result.file_name()} to {config.out} ({error.strerror}); the results "
+            "already written there are intact: free space, then rerun with "
+            f"--resume --run-id {config.run_id}."
         ) from error
 
 
