@@ -1,1 +1,29 @@
-"""Host half (host): never imports TensorFlow or LiteRT."""
+"""Host half: builds images and runs containers; never imports TensorFlow or LiteRT.
+
+Only the standard library here: the bench image imports ``harness.host.cli`` to
+build its parser, and it has no docker or rich installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Docker architecture name -> the machine name used in wheel tags and by uname -m
+ARCHES: dict[str, str] = {"amd64": "x86_64", "arm64": "aarch64"}
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CACHE_DIR = REPO_ROOT / ".cache"
+IMAGES_DIR = REPO_ROOT / "images"
+REQUIREMENTS_DIR = REPO_ROOT / "requirements"
+
+IMAGE_REPOSITORY = "quantbench"
+
+
+def image_tag(arch: str) -> str:
+    """The tag of the bench image for one architecture, e.g. ``quantbench:arm64``."""
+    return f"{IMAGE_REPOSITORY}:{arch}"
+
+
+def docker_platform(arch: str) -> str:
+    """The Docker platform string, e.g. ``linux/arm64``."""
+    return f"linux/{arch}"

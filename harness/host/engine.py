@@ -1,0 +1,243 @@
+"""Talking to the Docker engine: connect with a clear fix when none answers, and build.
+
+The build goes through the SDK's low-level API (the legacy builder: no BuildKit,
+so no ``RUN --mount``) and its log is streamed into a rich progress bar.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import UserError
+from harness.host import REPO_ROOT
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    import docker
+
+PROBE_TIMEOUT_S = 10
+# Builds, saves and loads move gigabytes; a silent `pip install` under QEMU lasts minutes.
+LONG_TIMEOUT_S = 3 * 3600
+
+SETUP_SCRIPT = REPO_ROOT / "scripts" / "setup-host.sh"
+
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_LAYER = re.compile(r"^ ---> ([0-9a-f]{12})$")
+
+
+def engine_fix() -> str:
+    """The exact command that gets an engine answering on this host."""
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        return (
+            f"run `{SETUP_SCRIPT}` (it installs docker.io when missing and starts dockerd), "
+            "or by hand: `apt-get install -y docker.io && (dockerd >/var/log/dockerd.log 2>&1 &)`"
+        )
+    if shutil.which("dockerd") or shutil.which("docker"):
+        return "start the engine (`sudo systemctl start docker`, or `sudo dockerd &`) and check `docker info`"
+    return "install Docker Engine (Debian/Ubuntu: `sudo apt-get install -y docker.io`) and start it"
+
+
+def connect(base_url: str | None = None) -> docker.DockerClient:
+    """A client for the engine at base_url (default: DOCKER_HOST or the local socket).
+
+    Raises UserError with the fix when no engine answers.
+    """
+    import requests
+
+    import docker
+
+    where = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    try:
+        probe = _client(base_url, PROBE_TIMEOUT_S)
+        probe.ping()
+        probe.close()
+        return _client(base_url, LONG_TIMEOUT_S)
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as error:
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise UserError(f"no Docker engine answers at {where} ({reason}); {engine_fix()}.") from error
+
+
+def _client(base_url: str | None, timeout: int) -> docker.DockerClient:
+    import docker
+
+    if base_url:
+        return docker.DockerClient(base_url=base_url, timeout=timeout)
+    return docker.from_env(timeout=timeout)
+
+
+def image_architecture(client: docker.DockerClient, tag: str) -> str | None:
+    """The Architecture an image's config names, or None when there is no such image."""
+    import docker
+
+    try:
+        return client.images.get(tag).attrs.get("Architecture")
+    except docker.errors.ImageNotFound:
+        return None
+
+
+@dataclass
+class BuildOutcome:
+    """What one build did: the image, how many steps, how many came from the cache."""
+
+    tag: str
+    image_id: str
+    seconds: float
+    steps_total: int = 0
+    steps_cached: int = 0
+    step_seconds: dict[str, float] = field(default_factory=dict)  # "N/M instruction" -> s
+    log_path: Path | None = None
+    layer_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class BuildLog:
+    """Pure parser of the legacy builder's JSON stream (one dict per chunk)."""
+
+    tail_lines: int = 40
+    step: str = ""
+    step_number: int = 0
+    steps_total: int = 0
+    steps_cached: int = 0
+    image_id: str = ""
+    error: str = ""
+    tail: deque[str] = field(default_factory=deque)
+    layer_ids: set[str] = field(default_factory=set)  # short ids of every step's image
+
+    def feed(self, chunk: dict[str, Any]) -> list[str]:
+        """Record one chunk; return the text lines it carried."""
+        if chunk.get("error") or chunk.get("errorDetail"):
+            self.error = chunk.get("error") or chunk["errorDetail"].get("message", "")
+            return [self.error]
+        aux = chunk.get("aux")
+        if isinstance(aux, dict) and aux.get("ID"):
+            self.image_id = aux["ID"]
+        lines = [line for line in str(chunk.get("stream", "")).splitlines() if line.strip()]
+        for line in lines:
+            match = _STEP.match(line)
+            if match:
+                self.step_number, self.steps_total = int(match[1]), int(match[2])
+                self.step = match[3]
+            elif "---> Using cache" in line:
+                self.steps_cached += 1
+            elif _LAYER.match(line):
+                self.layer_ids.add(_LAYER.match(line)[1])
+            elif line.startswith("Successfully built ") and not self.image_id:
+                self.image_id = line.split()[-1]
+            self.tail.append(line)
+            while len(self.tail) > self.tail_lines:
+                self.tail.popleft()
+        return lines
+
+    def step_label(self) -> str:
+        if not self.step_number:
+            return "sending the build context"
+        return f"{self.step_number}/{self.steps_total} {self.step}"
+
+
+def stream_build(
+    client: docker.DockerClient,
+    context_dir: Path,
+    tag: str,
+    platform: str,
+    console: Console,
+    *,
+    buildargs: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    nocache: bool = False,
+    log_path: Path | None = None,
+) -> BuildOutcome:
+    """Build context_dir into tag for platform, showing progress; UserError on failure.
+
+    No network inside the build (network_mode none): the context carries everything.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    import docker
+
+    log = BuildLog()
+    log_path = log_path or context_dir.with_suffix(".build.log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    step_started = started
+    step_seconds: dict[str, float] = {}
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.fields[tag]}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}", style="dim"),
+        console=console,
+        transient=False,
+    )
+    with log_path.open("w") as log_file, progress:
+        task = progress.add_task(log.step_label(), total=None, tag=tag)
+        try:
+            stream = client.api.build(
+                path=str(context_dir),
+                tag=tag,
+                platform=platform,
+                buildargs=buildargs or {},
+                labels=labels or {},
+                nocache=nocache,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                network_mode="none",
+                decode=True,
+                use_config_proxy=False,
+                timeout=LONG_TIMEOUT_S,
+            )
+            for chunk in stream:
+                before = log.step_label()
+                for line in log.feed(chunk):
+                    log_file.write(line + "\n")
+                if log.step_label() != before:
+                    now = time.monotonic()
+                    step_seconds[before] = now - step_started
+                    step_started = now
+                    progress.update(
+                        task,
+                        total=log.steps_total or None,
+                        completed=max(log.step_number - 1, 0),
+                        description=log.step_label()[:70],
+                    )
+                if log.error:
+                    break
+        except docker.errors.APIError as error:
+            log.error = str(error.explanation or error)
+        if not log.error:
+            step_seconds[log.step_label()] = time.monotonic() - step_started
+            progress.update(task, completed=log.steps_total, description="done")
+    if log.error or not log.image_id:
+        tail = "\n".join(list(log.tail)[-15:])
+        console.print(f"[red]last build output:[/]\n{tail}")
+        raise UserError(
+            f"docker build of {tag} failed at step {log.step_label()!r}: "
+            f"{(log.error or 'no image id in the build output').strip()} (full log: {log_path})"
+        )
+    return BuildOutcome(
+        tag=tag,
+        image_id=log.image_id,
+        seconds=time.monotonic() - started,
+        steps_total=log.steps_total,
+        steps_cached=log.steps_cached,
+        step_seconds=step_seconds,
+        log_path=log_path,
+        layer_ids=log.layer_ids,
+    )
