@@ -26,6 +26,7 @@ from harness.errors import UserError
 
 TRAIN_BATCH = 64
 SEED = 0
+RECALIBRATION_IMAGES = 512
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
         train_x, dataset.train_labels, batch_size=TRAIN_BATCH, epochs=config.epochs, verbose=verbose
     )
     float_train_s = time.perf_counter() - started
+    calibration = train_x[:RECALIBRATION_IMAGES]
+    recalibrate_batchnorm(float_model, calibration)
 
     log(f"quantization-aware fine-tuning for {config.qat_epochs} epoch(s)")
     qat_model = make_qat_model(float_model)
@@ -120,6 +123,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
         train_x, dataset.train_labels, batch_size=TRAIN_BATCH, epochs=config.qat_epochs, verbose=verbose
     )
     qat_train_s = time.perf_counter() - started
+    recalibrate_batchnorm(qat_model, calibration)
 
     entries = [
         _write_variant(config.out, "tf-fp32", "tf", "tf-fp32", lambda d: save_tf_graph(float_model, d), log),
@@ -153,11 +157,36 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
             "float_train_accuracy": _last(history.history.get("accuracy")),
             "qat_train_accuracy": _last(qat_history.history.get("accuracy")),
             "params": int(float_model.count_params()),
+            "batchnorm_recalibration_images": len(calibration),
+            "float_eval_top1": _top1(float_model, dataset),
+            "qat_eval_top1": _top1(qat_model, dataset),
         },
         variants=entries,
     )
     mf.write_manifest(manifest, config.out)
     return manifest
+
+
+def recalibrate_batchnorm(model, images: np.ndarray) -> int:
+    """Set every BatchNormalization's moving statistics from one pass over ``images``.
+
+    A short training run (one epoch here is ~23 steps) leaves the moving averages
+    (momentum 0.99) near their initial values, so inference would predict one
+    class for everything. With momentum 0 one training-mode pass replaces them
+    by the statistics of these images, layer by layer. Returns the layer count.
+    """
+    import tf_keras as keras
+
+    layers = [m for m in model.submodules if isinstance(m, keras.layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.momentum = 0.0
+    try:
+        model(images, training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+    return len(layers)
 
 
 def _write_variant(
@@ -183,6 +212,14 @@ def _write_variant(
     )
     log(f"  {name}: {entry.size_bytes / 1e6:.1f} MB in {seconds:.1f} s")
     return entry
+
+
+def _top1(model, dataset: Dataset) -> float | None:
+    """Top-1 of the Keras model on the eval split (None when labels are not real)."""
+    if not dataset.has_labels:
+        return None
+    scores = model.predict(dataset.eval_images.astype(np.float32) / 255.0, batch_size=256, verbose=0)
+    return round(float(np.mean(scores.argmax(axis=1) == dataset.eval_labels)), 4)
 
 
 def _last(values) -> float | None:
