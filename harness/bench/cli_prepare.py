@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from harness.bench.cli_args import non_negative_int, positive_int
+from harness.bench.cli_args import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="digits (default, ships with scikit-learn), synthetic, or cifar100:PATH",
     )
     parser.add_argument("--epochs", type=positive_int, default=1, help="float training epochs")
-    parser.add_argument("--qat-epochs", type=non_negative_int, default=1, help="QAT fine-tuning epochs")
+    parser.add_argument("--qat-epochs", type=positive_int, default=1, help="QAT fine-tuning epochs")
     parser.add_argument("--out", type=Path, required=True, help="artifacts directory")
 
 

@@ -91,39 +91,17 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
     config.out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(SEED)
     train_x = dataset.train_images.astype(np.float32) / 255.0
-    verbose = 1 if sys.stdout.isatty() else 2
     cfg = model_config(config.model, num_classes=100)
     if dataset.num_classes > cfg.num_classes:
         raise UserError(f"{dataset.name} has {dataset.num_classes} classes; the model has 100.")
 
+    calibration = train_x[:RECALIBRATION_IMAGES]
     log(f"training {config.model} (float) for {config.epochs} epoch(s) on {len(train_x)} images")
     float_model = build_resnet_v2(cfg)
-    float_model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    started = time.perf_counter()
-    history = float_model.fit(
-        train_x, dataset.train_labels, batch_size=TRAIN_BATCH, epochs=config.epochs, verbose=verbose
-    )
-    float_train_s = time.perf_counter() - started
-    calibration = train_x[:RECALIBRATION_IMAGES]
-    recalibrate_batchnorm(float_model, calibration)
-
+    float_run = train(float_model, train_x, dataset.train_labels, 1e-3, config.epochs, calibration)
     log(f"quantization-aware fine-tuning for {config.qat_epochs} epoch(s)")
     qat_model = make_qat_model(float_model)
-    qat_model.compile(
-        optimizer=keras.optimizers.Adam(1e-4),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    started = time.perf_counter()
-    qat_history = qat_model.fit(
-        train_x, dataset.train_labels, batch_size=TRAIN_BATCH, epochs=config.qat_epochs, verbose=verbose
-    )
-    qat_train_s = time.perf_counter() - started
-    recalibrate_batchnorm(qat_model, calibration)
+    qat_run = train(qat_model, train_x, dataset.train_labels, 1e-4, config.qat_epochs, calibration)
 
     entries = [
         _write_variant(config.out, "tf-fp32", "tf", "tf-fp32", lambda d: save_tf_graph(float_model, d), log),
@@ -152,10 +130,10 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
             "train_images": len(train_x),
             "eval_images": len(dataset.eval_images),
             "batch_size": TRAIN_BATCH,
-            "float_train_s": round(float_train_s, 2),
-            "qat_train_s": round(qat_train_s, 2),
-            "float_train_accuracy": _last(history.history.get("accuracy")),
-            "qat_train_accuracy": _last(qat_history.history.get("accuracy")),
+            "float_train_s": float_run.seconds,
+            "qat_train_s": qat_run.seconds,
+            "float_train_accuracy": float_run.accuracy,
+            "qat_train_accuracy": qat_run.accuracy,
             "params": int(float_model.count_params()),
             "batchnorm_recalibration_images": len(calibration),
             "float_eval_top1": _top1(float_model, dataset),
@@ -165,6 +143,31 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
     )
     mf.write_manifest(manifest, config.out)
     return manifest
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    seconds: float
+    accuracy: float | None  # on the training data, last epoch
+
+
+def train(
+    model, images: np.ndarray, labels: np.ndarray, learning_rate: float, epochs: int, calibration: np.ndarray
+) -> TrainingRun:
+    """Adam + cross-entropy for some epochs, then recalibrate BatchNorm statistics."""
+    import tf_keras as keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    started = time.perf_counter()
+    verbose = 1 if sys.stdout.isatty() else 2
+    history = model.fit(images, labels, batch_size=TRAIN_BATCH, epochs=epochs, verbose=verbose)
+    seconds = round(time.perf_counter() - started, 2)
+    recalibrate_batchnorm(model, calibration)
+    return TrainingRun(seconds, _last(history.history.get("accuracy")))
 
 
 def recalibrate_batchnorm(model, images: np.ndarray) -> int:
