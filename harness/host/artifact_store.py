@@ -1,0 +1,82 @@
+"""The prepared artifacts on each engine: one named volume per artifact set.
+
+The host's ``artifacts/`` folder is the source of truth. On an engine the same
+set lives in a volume named after the sha256 of its manifest, uploaded once and
+reused by every later run (and by both architectures); a marker written last
+says the upload finished. Measure containers mount it read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.host import volumes
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    import docker
+
+STORE_MOUNT = "/mnt/store"  # where the artifacts volume appears in a container
+ARTIFACTS_SUBDIR = "artifacts"
+CONTAINER_ARTIFACTS = f"{STORE_MOUNT}/{ARTIFACTS_SUBDIR}"
+COMPLETE_MARKER = ".quantbench-complete"
+MANIFEST = "manifest.json"
+
+
+def manifest_key(manifest_bytes: bytes) -> str:
+    """Short content key of an artifact set: its manifest names every file's sha256."""
+    return hashlib.sha256(manifest_bytes).hexdigest()[:16]
+
+
+def local_key(directory: Path) -> str | None:
+    """The key of the artifacts in a host folder, or None when it holds no manifest."""
+    path = directory / MANIFEST
+    return manifest_key(path.read_bytes()) if path.is_file() else None
+
+
+def volume_name(key: str) -> str:
+    return f"quantbench-artifacts-{key}"
+
+
+def ensure_volume(client: docker.DockerClient, image: str, directory: Path, console: Console) -> str:
+    """The engine's volume holding exactly the artifacts of directory (uploaded when missing)."""
+    key = local_key(directory)
+    if key is None:
+        raise ValueError(f"{directory} has no {MANIFEST}")
+    name = volume_name(key)
+    if volumes.volume_exists(client, name) and volumes.read_file(client, image, name, COMPLETE_MARKER) == (
+        key.encode()
+    ):
+        return name
+    volumes.create_volume(client, name, {"quantbench.artifacts": key})
+    size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+    with console.status(f"copying the artifacts ({size / 1e6:.0f} MB) into volume {name}"):
+        volumes.upload(
+            client, image, name, {ARTIFACTS_SUBDIR: directory}, extra={COMPLETE_MARKER: key.encode()}
+        )
+    console.print(f"[green]✓[/] artifacts {key} in volume {name} ({size / 1e6:.0f} MB)")
+    return name
+
+
+def prepared_key(client: docker.DockerClient, image: str, volume: str) -> str | None:
+    """The key of the artifacts a prepare container left in volume (None: no manifest)."""
+    content = volumes.read_file(client, image, volume, f"{ARTIFACTS_SUBDIR}/{MANIFEST}")
+    return manifest_key(content) if content is not None else None
+
+
+def fetch(client: docker.DockerClient, image: str, volume: str, directory: Path, console: Console) -> None:
+    """Replace the host folder with the volume's artifacts (downloaded aside, then two renames)."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.new-"))
+    staging.chmod(0o755)
+    try:
+        with console.status(f"copying the new artifacts into {directory}"):
+            volumes.download(client, image, volume, ARTIFACTS_SUBDIR, staging)
+        volumes.replace_directory(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,165 @@
+"""``python -m harness host run`` and ``host all-arch``: the whole benchmark in containers.
+
+Registered on harness.host.cli's dispatcher. Only the standard library at module
+level: the bench image imports the CLI tree and has neither docker nor rich.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from harness.errors import UserError
+from harness.host import ARCHES, IMAGES_DIR, REPO_ROOT
+from harness.host.cli import ARCH, arches_of, arg, subcommand
+
+PROFILE_NAMES = ("quick", "full")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
+
+
+def _whole_number(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} must be {minimum} or more")
+        return value
+
+    return parse
+
+
+RUN_OPTIONS = (
+    arg(
+        "--host",
+        action="append",
+        default=[],
+        metavar="ARCH=TARGET",
+        help="run ARCH on another engine: unix:///x.sock, tcp://h:port, ssh://user@box or a docker "
+        "context (repeatable; default: the local engine, emulated when foreign)",
+    ),
+    arg(
+        "--profile", choices=PROFILE_NAMES, default="quick", help="quick: batch 1,64 (default); full: +10000"
+    ),
+    arg("--model", default="resnet50", help="resnet50 (default) or tiny (tests)"),
+    arg("--data", default="digits", help="digits (default), synthetic or cifar100:PATH"),
+    arg("--epochs", type=_whole_number(1), default=1, help="float training epochs (default 1)"),
+    arg("--qat-epochs", type=_whole_number(0), default=1, help="QAT fine-tuning epochs (default 1)"),
+    arg(
+        "--artifacts", type=Path, default=REPO_ROOT / "artifacts", help="prepared models (default artifacts/)"
+    ),
+    arg("--results", type=Path, default=REPO_ROOT / "results", help="result JSON (default results/)"),
+    arg("--timeout", type=_positive_float, default=None, metavar="S", help="per container (default 4 h)"),
+    arg("--cpus", type=_positive_float, default=None, metavar="N", help="CPU limit (default: all)"),
+    arg("--memory", default=None, metavar="SIZE", help="memory limit, e.g. 16g (default: 75%% of RAM)"),
+    arg("--resume", action="store_true", help="finish a run: measure only what it lacks"),
+    arg("--run-id", default=None, help="name of the run (default: time + random; --resume: the latest)"),
+    arg("--images-dir", type=Path, default=IMAGES_DIR, help="where image archives for other engines go"),
+    arg("--rebuild", action="store_true", help="run the (cached) image build even when the image exists"),
+)
+
+
+@subcommand("run", "prepare once, measure in every arch's container, verify, report", ARCH, *RUN_OPTIONS)
+def run_command(args: argparse.Namespace) -> int:
+    return _run(args, arches_of(args))
+
+
+@subcommand(
+    "all-arch",
+    "set up the host (root: dockerd, QEMU), then run amd64 natively and arm64 emulated",
+    *RUN_OPTIONS,
+)
+def all_arch_command(args: argparse.Namespace) -> int:
+    from harness.host.engine import SETUP_SCRIPT
+
+    # As root the idempotent set-up installs and starts what is missing; otherwise the
+    # engine and emulation checks of `run` say what to do.
+    can_set_up = os.geteuid() == 0 and SETUP_SCRIPT.is_file()
+    if can_set_up and subprocess.run(["sh", str(SETUP_SCRIPT)], check=False).returncode != 0:
+        raise UserError(f"{SETUP_SCRIPT} failed (see its output above); fix that step and rerun.")
+    return _run(args, list(ARCHES))
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(args: argparse.Namespace, arches: list[str]) -> int:
+    from rich.console import Console
+
+    from harness.host import orchestrator
+    from harness.host.hosts import parse_host_options
+    from harness.host.profiles import get_profile, parse_memory
+
+    config = orchestrator.RunConfig(
+        arches=tuple(arches),
+        host_options=parse_host_options(args.host),
+        profile=get_profile(args.profile),
+        model=args.model,
+        data=args.data,
+        epochs=args.epochs,
+        qat_epochs=args.qat_epochs,
+        artifacts_dir=args.artifacts.resolve(),
+        results_dir=args.results.resolve(),
+        timeout_s=args.timeout or orchestrator.DEFAULT_TIMEOUT_S,
+        cpus=args.cpus,
+        memory_bytes=parse_memory(args.memory) if args.memory else None,
+        resume=args.resume,
+        run_id=args.run_id,
+        images_dir=args.images_dir.resolve(),
+        rebuild=args.rebuild,
+        local_engine=args.engine,
+    )
+    console = Console(stderr=True)
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` cleans up like Ctrl-C
+    summary = orchestrator.run(config, console)
+    _print_summary(summary, console)
+    if summary.interrupted:
+        console.print(
+            f"[yellow]interrupted:[/] no container is left running; finish with "
+            f"`python -m harness host run --resume --run-id {summary.run_id}` (same options)."
+        )
+        raise KeyboardInterrupt
+    orchestrator.render_run_report(config.results_dir, summary.run_id)
+    if not summary.ok:
+        console.print(
+            f"[red]run {summary.run_id} is not clean:[/] see the failed containers above, their logs in "
+            f"{config.results_dir / 'logs'}, and the failed results in the report."
+        )
+        return 1
+    console.print(f"[green]run {summary.run_id} complete:[/] results in {config.results_dir}")
+    return 0
+
+
+def _print_summary(summary, console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"containers of run {summary.run_id}")
+    for column in ("step", "arch", "host", "mode", "outcome", "time", "results", "not ok"):
+        table.add_column(column, justify="right" if column in ("time", "results", "not ok") else "left")
+    for record in summary.records:
+        style = "green" if record.outcome.ok and not record.failed else "red"
+        table.add_row(
+            record.step,
+            record.arch,
+            record.host,
+            "emulated" if record.emulated else "native",
+            f"[{style}]{record.outcome.reason}[/]",
+            f"{record.outcome.duration_s:.0f} s",
+            str(record.results),
+            str(record.failed),
+        )
+    console.print(table)

@@ -1,0 +1,250 @@
+"""``--host ARCH=TARGET``: which Docker engine runs each architecture, and getting the image there.
+
+TARGET is ``unix:///path.sock``, ``tcp://host:port``, ``ssh://user@box`` or the
+name of a Docker context. An architecture without ``--host`` runs on the local
+engine, natively or under QEMU. With no registry, the image reaches another
+engine as a ``docker save`` archive that is loaded there and checked by image id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from harness.errors import UserError
+from harness.host import ARCHES, image_tag
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    import docker
+
+LOCAL_LABEL = "local"
+EXAMPLE = "--host arm64=ssh://me@armbox (or unix:///run/other.sock, tcp://box:2375, a docker context name)"
+URL_SCHEMES = ("unix", "tcp", "ssh")
+# Docker's own rule for context names.
+_CONTEXT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$")
+PROBE_TIMEOUT_S = 10
+LONG_TIMEOUT_S = 3 * 3600
+
+
+@dataclass(frozen=True)
+class EngineTarget:
+    """Where one architecture runs: the local engine, or the engine TARGET names."""
+
+    arch: str
+    target: str | None = None  # as the user wrote it; None: the local engine
+    base_url: str | None = None  # the resolved engine URL; None: DOCKER_HOST or the local socket
+
+    @property
+    def is_local(self) -> bool:
+        return self.target is None
+
+    @property
+    def label(self) -> str:
+        """The host label written into every result (``--host`` of measure)."""
+        return LOCAL_LABEL if self.target is None else self.target
+
+
+def parse_host_option(text: str) -> tuple[str, str]:
+    """Split one ``ARCH=TARGET`` into (arch, target); UserError with an example when malformed."""
+    arch, sep, target = text.partition("=")
+    arch, target = arch.strip(), target.strip()
+    if not sep or not arch or not target:
+        raise UserError(f"--host {text!r} is not ARCH=TARGET; for example {EXAMPLE}.")
+    if arch not in ARCHES:
+        raise UserError(f"--host {text!r} names architecture {arch!r}; use one of {', '.join(ARCHES)}.")
+    check_target(target)
+    return arch, target
+
+
+def check_target(target: str) -> None:
+    """Reject a TARGET that is neither an engine URL of a known form nor a context name."""
+    if "://" not in target:
+        if not _CONTEXT_NAME.match(target):
+            raise UserError(
+                f"--host target {target!r} is neither an engine URL nor a Docker context name; "
+                f"for example {EXAMPLE}."
+            )
+        return
+    parts = urlsplit(target)
+    if parts.scheme not in URL_SCHEMES:
+        raise UserError(
+            f"--host target {target!r} has scheme {parts.scheme!r}; use unix://, tcp:// or ssh:// "
+            f"(for example {EXAMPLE})."
+        )
+    if parts.scheme == "unix" and (parts.netloc or not parts.path or parts.path == "/"):
+        raise UserError(f"--host target {target!r} needs an absolute socket path, e.g. unix:///run/x.sock.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme == "tcp" and (not parts.hostname or port is None or port < 0):
+        raise UserError(f"--host target {target!r} needs a host and a port, e.g. tcp://box:2375.")
+    if parts.scheme == "ssh" and (not parts.hostname or port == -1):
+        raise UserError(f"--host target {target!r} needs a host, e.g. ssh://me@armbox.")
+
+
+def parse_host_options(values: list[str] | None) -> dict[str, str]:
+    """Every ``--host`` value as {arch: target}; one target per architecture."""
+    targets: dict[str, str] = {}
+    for text in values or []:
+        arch, target = parse_host_option(text)
+        if arch in targets and targets[arch] != target:
+            raise UserError(f"--host gives two engines for {arch} ({targets[arch]}, {target}); keep one.")
+        targets[arch] = target
+    return targets
+
+
+def docker_config_dir() -> Path:
+    """The Docker CLI's configuration directory (DOCKER_CONFIG or ~/.docker)."""
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def resolve_context(name: str, config_dir: Path | None = None) -> str | None:
+    """The engine URL of a Docker context (None for ``default``: the local engine).
+
+    Reads the CLI's context store (``contexts/meta/<sha256(name)>/meta.json``);
+    falls back to ``docker context inspect`` when the store has no such file.
+    """
+    if name == "default":
+        return None
+    meta = (config_dir or docker_config_dir()) / "contexts" / "meta"
+    meta = meta / hashlib.sha256(name.encode()).hexdigest() / "meta.json"
+    if meta.is_file():
+        try:
+            host = json.loads(meta.read_text())["Endpoints"]["docker"]["Host"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise UserError(
+                f"Docker context {name!r} has an unreadable {meta} ({error}); recreate it."
+            ) from None
+        if host:
+            return str(host)
+    if config_dir is None and shutil.which("docker"):
+        done = subprocess.run(
+            ["docker", "context", "inspect", name, "--format", "{{.Endpoints.docker.Host}}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.strip()
+    raise UserError(
+        f"there is no Docker context {name!r} (see `docker context ls`); create it with "
+        f"`docker context create {name} --docker host=ssh://user@box` or pass the URL instead."
+    )
+
+
+def engine_targets(arches: list[str], host_options: dict[str, str]) -> list[EngineTarget]:
+    """One target per architecture; context names resolved to engine URLs."""
+    targets = []
+    for arch in arches:
+        target = host_options.get(arch)
+        if target is None:
+            targets.append(EngineTarget(arch))
+        elif "://" in target:
+            targets.append(EngineTarget(arch, target, target))
+        else:
+            targets.append(EngineTarget(arch, target, resolve_context(target)))
+    unused = sorted(set(host_options) - set(arches))
+    if unused:
+        raise UserError(
+            f"--host names {', '.join(unused)}, which --arch does not run; drop it or add the arch."
+        )
+    return targets
+
+
+def connect_target(target: EngineTarget, local_url: str | None = None) -> docker.DockerClient:
+    """A client for the target's engine; UserError naming the --host value when none answers."""
+    import requests
+
+    import docker
+    from harness.host.engine import connect
+
+    if target.base_url is None:
+        return connect(local_url)
+    # ssh: the SDK runs the ssh binary (use_ssh_client), but its transport module imports paramiko.
+    options = {"use_ssh_client": True} if target.base_url.startswith("ssh://") else {}
+    if options and importlib.util.find_spec("paramiko") is None:
+        raise UserError(
+            f"--host {target.arch}={target.target} needs the paramiko package for ssh:// "
+            "(`.venv/bin/pip install paramiko`), or forward the socket yourself: "
+            f"`ssh -NL /tmp/{target.arch}.sock:/var/run/docker.sock {target.base_url[6:]}` and use "
+            f"--host {target.arch}=unix:///tmp/{target.arch}.sock."
+        )
+    try:
+        probe = docker.DockerClient(base_url=target.base_url, timeout=PROBE_TIMEOUT_S, **options)
+        probe.ping()
+        probe.close()
+        return docker.DockerClient(base_url=target.base_url, timeout=LONG_TIMEOUT_S, **options)
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as error:
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        hint = (
+            f"check that `ssh {target.base_url[6:]} docker info` works without a password prompt"
+            if options
+            else "start dockerd there or fix the --host value"
+        )
+        raise UserError(
+            f"no Docker engine answers at {target.base_url} (--host {target.arch}={target.target}): "
+            f"{reason}; {hint}."
+        ) from error
+
+
+def engine_arch(client: docker.DockerClient) -> str:
+    """The architecture the engine's machine runs natively (Docker names: amd64, arm64)."""
+    arch = str(client.version().get("Arch", ""))
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(arch, arch)
+
+
+def image_id(client: docker.DockerClient, tag: str) -> str | None:
+    """The id of tag on that engine, or None when it has no such image."""
+    import docker
+
+    try:
+        return client.images.get(tag).id
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def ship_image(
+    local: docker.DockerClient,
+    remote: docker.DockerClient,
+    arch: str,
+    images_dir: Path,
+    console: Console,
+) -> str:
+    """Make the remote engine hold the same quantbench:<arch> as the local one; return its id.
+
+    No registry: docker save (reused when images_dir already holds this image id),
+    then docker load on the remote engine, checked by image id.
+    """
+    from harness.host.images import load_images, read_manifest, save_images
+
+    tag = image_tag(arch)
+    wanted = image_id(local, tag)
+    if wanted is None:
+        raise UserError(f"there is no local {tag} to send: run `python -m harness host build --arch {arch}`.")
+    if image_id(remote, tag) == wanted:
+        console.print(f"[green]✓[/] {tag} is already on the target engine ({wanted[7:19]})")
+        return wanted
+    entry = read_manifest(images_dir).get(arch)
+    if entry is None or entry.image_id != wanted or not (images_dir / entry.archive).exists():
+        save_images(local, [arch], images_dir, console)
+    load_images(remote, [arch], images_dir, console)
+    loaded = image_id(remote, tag)
+    if loaded != wanted:
+        raise UserError(
+            f"{tag} on the target engine is {str(loaded)[:19]}, not the local {wanted[:19]}; "
+            f"delete {images_dir / 'manifest.json'} and rerun."
+        )
+    return wanted

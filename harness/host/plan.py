@@ -1,0 +1,116 @@
+"""The plan of a run: what was asked, where each arch runs, and what each container did.
+
+Plain data shared by the orchestrator and its steps, plus the few rules that
+derive a container's limits, labels and log file from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.host import IMAGES_DIR, REPO_ROOT, hosts, runner
+from harness.host.profiles import QUICK, Profile
+
+if TYPE_CHECKING:
+    import docker
+    from harness.host.emulation import EmulationOptions
+
+DEFAULT_TIMEOUT_S = 4 * 3600
+MEMORY_SHARE = 0.75  # of the engine's RAM, when --memory is not given
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``host run`` was asked to do."""
+
+    arches: tuple[str, ...]
+    host_options: dict[str, str] = field(default_factory=dict)
+    profile: Profile = QUICK
+    model: str = "resnet50"
+    data: str = "digits"
+    epochs: int = 1
+    qat_epochs: int = 1
+    artifacts_dir: Path = REPO_ROOT / "artifacts"
+    results_dir: Path = REPO_ROOT / "results"
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    cpus: float | None = None
+    memory_bytes: int | None = None
+    resume: bool = False
+    run_id: str | None = None
+    images_dir: Path = IMAGES_DIR
+    rebuild: bool = False
+    local_engine: str | None = None
+
+
+@dataclass
+class Target:
+    """One architecture on one engine, with what running there needs."""
+
+    engine: hosts.EngineTarget
+    client: docker.DockerClient
+    emulated: bool
+    emulation: EmulationOptions
+    limits: runner.Limits
+
+    @property
+    def arch(self) -> str:
+        return self.engine.arch
+
+
+@dataclass
+class ContainerRecord:
+    """One container of the run and how it ended."""
+
+    step: str
+    arch: str
+    host: str
+    emulated: bool
+    outcome: runner.RunOutcome
+    results: int = 0  # result files written for it (delivered or recorded as failed)
+    failed: int = 0  # of those, not ok
+
+
+@dataclass
+class RunSummary:
+    """What the run did."""
+
+    run_id: str
+    records: list[ContainerRecord] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(r.outcome.ok and r.failed == 0 for r in self.records)
+
+
+def limits_for(client: docker.DockerClient, config: RunConfig) -> runner.Limits:
+    info = client.info()
+    cpus = config.cpus or float(info.get("NCPU") or 1)
+    memory = config.memory_bytes or int(MEMORY_SHARE * int(info.get("MemTotal") or 4 * 2**30))
+    return runner.Limits(cpus=cpus, memory_bytes=memory)
+
+
+def labels(run_id: str, arch: str, role: str, host: str) -> dict[str, str]:
+    return {
+        "quantbench.run": run_id,
+        "quantbench.arch": arch,
+        "quantbench.role": role,
+        "quantbench.host": host,
+    }
+
+
+def slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-." else "-" for c in text)
+
+
+def log_path(config: RunConfig, run_id: str, host: str, arch: str, step: str) -> Path:
+    """A new log file per container (a resumed run keeps the logs of the first attempt)."""
+    folder = config.results_dir / "logs" / slug(run_id)
+    stem = f"{slug(host)}_{arch}_{step}"
+    path, attempt = folder / f"{stem}.log", 1
+    while path.exists():
+        attempt += 1
+        path = folder / f"{stem}.attempt{attempt}.log"
+    return path

@@ -1,0 +1,139 @@
+"""Run profiles: which batch sizes, how many repeats, natively and under emulation.
+
+A profile is a list of measure passes; each pass is one ``measure`` container
+(one --repeats for all its batch sizes, so a huge batch gets its own pass with
+fewer repeats). Under QEMU ResNet-50 runs 10-250x slower, so emulated passes
+time fewer repeats on the first ``--eval-limit`` eval images only: they exist
+to check that the arm64 build runs and agrees with native, not to be fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.errors import UserError
+
+
+@dataclass(frozen=True)
+class MeasurePass:
+    """One measure container: its batch sizes and how hard it times them."""
+
+    batches: tuple[int, ...]
+    warmup: int
+    repeats: int
+    eval_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a run measures, natively and emulated."""
+
+    name: str
+    native: tuple[MeasurePass, ...]
+    emulated: tuple[MeasurePass, ...]
+    note: str = ""
+
+    def passes(self, emulated: bool) -> tuple[MeasurePass, ...]:
+        return self.emulated if emulated else self.native
+
+
+QUICK = Profile(
+    "quick",
+    native=(MeasurePass((1, 64), warmup=3, repeats=20),),
+    emulated=(MeasurePass((1, 64), warmup=1, repeats=3, eval_limit=64),),
+)
+FULL = Profile(
+    "full",
+    native=(
+        MeasurePass((1, 64), warmup=3, repeats=20),
+        # The 2018 measurement: one call is ~10^4 images, so a few repeats suffice.
+        MeasurePass((10_000,), warmup=1, repeats=3),
+    ),
+    emulated=(MeasurePass((1, 64), warmup=1, repeats=5, eval_limit=64),),
+    note="batch 10000 is not run under emulation (hours per float call under QEMU, and emulated "
+    "timings say nothing about a real arm64 CPU)",
+)
+PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called name; UserError listing the known ones."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise UserError(f"unknown profile {name!r}; use one of {', '.join(PROFILES)}.") from None
+
+
+def measure_command(
+    measure_pass: MeasurePass,
+    *,
+    artifacts: str,
+    out: str,
+    threads: int,
+    host_label: str,
+    run_id: str,
+    resume: bool = False,
+) -> list[str]:
+    """The bench ``measure`` arguments for one pass (the image's entrypoint runs them)."""
+    command = [
+        "measure",
+        "--artifacts",
+        artifacts,
+        "--variants",
+        "all",
+        "--batch",
+        ",".join(str(batch) for batch in measure_pass.batches),
+        "--threads",
+        str(threads),
+        "--warmup",
+        str(measure_pass.warmup),
+        "--repeats",
+        str(measure_pass.repeats),
+        "--out",
+        out,
+        "--host",
+        host_label,
+        "--run-id",
+        run_id,
+    ]
+    if measure_pass.eval_limit is not None:
+        command += ["--eval-limit", str(measure_pass.eval_limit)]
+    if resume:
+        command.append("--resume")
+    return command
+
+
+def prepare_command(model: str, data: str, epochs: int, qat_epochs: int, out: str) -> list[str]:
+    """The bench ``prepare`` arguments."""
+    return [
+        "prepare",
+        "--model",
+        model,
+        "--data",
+        data,
+        "--epochs",
+        str(epochs),
+        "--qat-epochs",
+        str(qat_epochs),
+        "--out",
+        out,
+    ]
+
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def parse_memory(text: str) -> int:
+    """'8g', '512m', '16GiB', '2.5G' -> bytes (binary units, like docker --memory)."""
+    cleaned = text.strip().lower().removesuffix("ib").removesuffix("b")
+    number, unit = cleaned, ""
+    if cleaned and cleaned[-1] in _UNITS:
+        number, unit = cleaned[:-1], cleaned[-1]
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1
+    size = int(value * _UNITS[unit])
+    if value <= 0 or size < 64 * 2**20:
+        raise UserError(f"--memory {text!r} is not a size of at least 64m; write it like 8g or 512m.")
+    return size

@@ -1,0 +1,216 @@
+"""The two kinds of container in a run: prepare (once) and measure (per arch and pass).
+
+prepare trains and converts in the native container and leaves the artifacts in
+a volume (reused when unchanged); measure mounts them read-only, writes results
+into a scratch volume, and its results are drained, verified and stored here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness import schema
+from harness.errors import UserError
+from harness.host import artifact_store as store
+from harness.host import collect, hosts, image_tag, runner, verify, volumes
+from harness.host.plan import ContainerRecord, RunConfig, Target, labels, limits_for, log_path
+from harness.host.profiles import MeasurePass, measure_command, prepare_command
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    import docker
+
+RESULTS_MOUNT = "/mnt/results"
+DATA_MOUNT = "/mnt/data"
+
+
+def prepare(
+    client: docker.DockerClient, arch: str, config: RunConfig, run_id: str, console: Console
+) -> tuple[ContainerRecord, str]:
+    """Prepare the artifacts in the native container (reused when unchanged); return the volume."""
+    from harness.host.emulation import emulation_run_options
+    from harness.host.progress import ContainerProgress, PrepareSteps
+
+    image = image_tag(arch)
+    key = store.local_key(config.artifacts_dir)
+    if key:
+        volume = store.ensure_volume(client, image, config.artifacts_dir, console)
+    else:
+        volume = volumes.create_volume(client, f"quantbench-prepare-{run_id}")
+        volumes.make_dirs(client, image, volume, store.ARTIFACTS_SUBDIR)
+    mounts = [runner.VolumeMount(volume, store.STORE_MOUNT, read_only=False)]
+    data, data_volume = _stage_data(client, image, config.data, run_id, mounts)
+    spec = runner.ContainerSpec(
+        image=image,
+        command=prepare_command(
+            config.model, data, config.epochs, config.qat_epochs, store.CONTAINER_ARTIFACTS
+        ),
+        name=f"quantbench-{run_id}-prepare",
+        limits=limits_for(client, config),
+        labels=labels(run_id, arch, "prepare", hosts.LOCAL_LABEL),
+        mounts=mounts,
+        emulation=emulation_run_options(arch),
+        timeout_s=config.timeout_s,
+    )
+    log_file = log_path(config, run_id, hosts.LOCAL_LABEL, arch, "prepare")
+    try:
+        with ContainerProgress(console, f"prepare {arch}", PrepareSteps(len(schema.VARIANTS))) as progress:
+            outcome = runner.run_container(client, spec, progress.line, log_file)
+            progress.finish(outcome.reason)
+    finally:
+        if data_volume:
+            volumes.remove_volume(client, data_volume)
+    record = ContainerRecord("prepare", arch, hosts.LOCAL_LABEL, False, outcome)
+    if outcome.kind == runner.INTERRUPTED:
+        volumes.remove_volume(client, volume)
+        raise KeyboardInterrupt
+    if not outcome.ok:
+        volumes.remove_volume(client, volume)  # may be half rewritten: upload again next time
+        tail = "\n".join(outcome.log_tail[-12:])
+        console.print(f"[red]prepare output (last lines):[/]\n{tail}")
+        raise UserError(f"prepare failed ({outcome.reason}); fix the cause shown in {log_file} and rerun.")
+    if key is not None and store.prepared_key(client, image, volume) == key:
+        console.print(f"[green]✓[/] artifacts in {config.artifacts_dir} are up to date: reused")
+        return record, volume
+    store.fetch(client, image, volume, config.artifacts_dir, console)
+    volumes.remove_volume(client, volume)  # its name says the old content (or it was scratch)
+    return record, store.ensure_volume(client, image, config.artifacts_dir, console)
+
+
+def _stage_data(client, image: str, data: str, run_id: str, mounts: list) -> tuple[str, str | None]:
+    """--data for the container; a cifar100:PATH folder is copied into a read-only volume."""
+    kind, _, path = data.partition(":")
+    if kind != "cifar100" or not path:
+        return data, None
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise UserError(
+            f"CIFAR-100 directory {folder} does not exist; pass the unpacked cifar-100-python folder."
+        )
+    volume = volumes.create_volume(client, f"quantbench-data-{run_id}")
+    volumes.upload(client, image, volume, {"cifar100": folder})
+    mounts.append(runner.VolumeMount(volume, DATA_MOUNT, read_only=True))
+    return f"cifar100:{DATA_MOUNT}/cifar100", volume
+
+
+def measure(
+    target: Target,
+    measure_pass: MeasurePass,
+    index: int,
+    artifacts_volume: str | None,
+    artifacts: collect.Artifacts,
+    config: RunConfig,
+    run_id: str,
+    console: Console,
+) -> ContainerRecord:
+    """One measure container on target: run it, collect and check what it wrote, record the rest."""
+    from harness.host.progress import ContainerProgress, MeasureSteps
+
+    image, label = image_tag(target.arch), target.engine.label
+    threads = max(1, int(target.limits.cpus))
+    expected = collect.Expected(
+        run_id, label, target.arch, target.emulated, threads, measure_pass.batches, artifacts
+    )
+    step = f"measure{index + 1}"
+    done = collect.finished_pairs(config.results_dir, expected) if config.resume else set()
+    if done and len(done) == len(expected.pairs()):
+        console.print(f"[green]✓[/] {target.arch} on {label}: {step} already complete in run {run_id}")
+        skipped = runner.RunOutcome(step, runner.OK, "ok (already complete)", 0, 0.0)
+        return ContainerRecord(step, target.arch, label, target.emulated, skipped)
+    volume = artifacts_volume or store.ensure_volume(target.client, image, config.artifacts_dir, console)
+    results_volume = volumes.create_volume(
+        target.client, f"quantbench-results-{run_id}-{target.arch}-{index}"
+    )
+    mode = "emulated" if target.emulated else "native"
+    title = f"{target.arch} {mode} on {label} b{','.join(map(str, measure_pass.batches))}"
+    try:
+        volumes.make_dirs(target.client, image, results_volume, "out")
+        if done:  # the bench's --resume skips what is already there
+            finished = {
+                f"out/{expected.file_name(v, b)}": config.results_dir / expected.file_name(v, b)
+                for v, b in done
+            }
+            volumes.upload(target.client, image, results_volume, finished)
+        spec = runner.ContainerSpec(
+            image=image,
+            command=measure_command(
+                measure_pass,
+                artifacts=store.CONTAINER_ARTIFACTS,
+                out=f"{RESULTS_MOUNT}/out",
+                threads=threads,
+                host_label=label,
+                run_id=run_id,
+                resume=bool(done),
+            ),
+            name=f"quantbench-{run_id}-{target.arch}-{step}",
+            limits=target.limits,
+            labels=labels(run_id, target.arch, "measure", label),
+            mounts=[
+                runner.VolumeMount(volume, store.STORE_MOUNT, read_only=True),
+                runner.VolumeMount(results_volume, RESULTS_MOUNT, read_only=False),
+            ],
+            emulation=target.emulation,
+            timeout_s=config.timeout_s,
+        )
+        steps = MeasureSteps(len(artifacts.variants), len(measure_pass.batches), measure_pass.repeats)
+        with ContainerProgress(console, title, steps) as progress:
+            outcome = runner.run_container(
+                target.client, spec, progress.line, log_path(config, run_id, label, target.arch, step)
+            )
+            progress.finish(outcome.reason)
+        with runner.sigint_ignored():  # results of an interrupted run are still saved
+            record = _collect(target, expected, outcome, results_volume, done, config, step, console)
+    finally:
+        volumes.remove_volume(target.client, results_volume)
+    style = "green" if record.outcome.ok and not record.failed else "red"
+    console.print(
+        f"[{style}]{'✓' if style == 'green' else '✗'}[/] {title}: {outcome.reason} in "
+        f"{outcome.duration_s:.0f} s, {record.results} results ({record.failed} not ok)"
+    )
+    return record
+
+
+def _collect(
+    target: Target,
+    expected: collect.Expected,
+    outcome: runner.RunOutcome,
+    results_volume: str,
+    done: set[tuple[str, int]],
+    config: RunConfig,
+    step: str,
+    console: Console,
+) -> ContainerRecord:
+    """Drain the results volume into the results folder, verified; record what is missing."""
+    record = ContainerRecord(step, target.arch, target.engine.label, target.emulated, outcome)
+    config.results_dir.mkdir(parents=True, exist_ok=True)
+    drained = Path(tempfile.mkdtemp(prefix="quantbench-drain-"))  # outside results/: reports never see it
+    try:
+        volumes.download(target.client, image_tag(target.arch), results_volume, "out", drained)
+        delivered, warnings = collect.load_delivered(drained)
+    finally:
+        shutil.rmtree(drained, ignore_errors=True)
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    delivered = [r for r in delivered if (r.variant, r.batch) not in done]
+    if target.emulated:
+        references = verify.native_references(collect.all_results(config.results_dir))
+        delivered = [verify.check_emulated(result, references) for result in delivered]
+    interrupted = outcome.kind == runner.INTERRUPTED
+    reason = outcome.reason if not outcome.ok else "exited 0 without writing this result"
+    status = schema.STATUS_INCOMPLETE if interrupted else schema.STATUS_FAILED
+    missing = [
+        collect.missing_result(expected, variant, batch, reason, status=status)
+        for variant, batch in collect.undelivered(expected, delivered, done)
+    ]
+    for result in delivered + missing:
+        if (
+            collect.store(result, config.results_dir, replace_unfinished=config.resume)
+            != collect.KEPT_EXISTING
+        ):
+            record.results += 1
+            record.failed += result.status != schema.STATUS_OK
+    return record

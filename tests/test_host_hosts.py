@@ -1,0 +1,352 @@
+"""Unit tests of the host run's pure logic: --host parsing, profiles, verification, results.
+
+No Docker engine needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from harness import schema
+from harness.errors import UserError
+from harness.host import collect, hosts, profiles, runner, verify
+from harness.host.emulation import EmulationOptions
+from tests.helpers import REPO, assert_clean_user_error, run_cli
+
+# --- --host ARCH=TARGET ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("amd64=unix:///tmp/x/docker.sock", ("amd64", "unix:///tmp/x/docker.sock")),
+        ("arm64=tcp://armbox:2375", ("arm64", "tcp://armbox:2375")),
+        ("arm64=ssh://me@armbox", ("arm64", "ssh://me@armbox")),
+        ("arm64=ssh://me@armbox:2222", ("arm64", "ssh://me@armbox:2222")),
+        ("arm64=graviton", ("arm64", "graviton")),
+        (" arm64 = my-ctx.1 ", ("arm64", "my-ctx.1")),
+    ],
+)
+def test_host_option_accepts_urls_and_context_names(text, expected):
+    assert hosts.parse_host_option(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("arm64", "is not ARCH=TARGET"),
+        ("=ssh://box", "is not ARCH=TARGET"),
+        ("arm64=", "is not ARCH=TARGET"),
+        ("riscv64=ssh://box", "names architecture 'riscv64'"),
+        ("arm64=http://box:2375", "scheme 'http'"),
+        ("arm64=unix://", "absolute socket path"),
+        ("arm64=unix://relative.sock", "absolute socket path"),
+        ("arm64=tcp://box", "needs a host and a port"),
+        ("arm64=tcp://box:notaport", "needs a host and a port"),
+        ("arm64=tcp://:2375", "needs a host and a port"),
+        ("arm64=ssh://", "needs a host"),
+        ("arm64=not a context!", "neither an engine URL nor a Docker context name"),
+    ],
+)
+def test_malformed_host_option_is_one_sentence_with_an_example(text, phrase):
+    with pytest.raises(UserError) as caught:
+        hosts.parse_host_option(text)
+    message = str(caught.value)
+    assert phrase in message
+    assert "e.g." in message or "for example" in message or "use one of" in message
+
+
+def test_two_engines_for_one_arch_is_refused():
+    assert hosts.parse_host_options(["arm64=ssh://a", "arm64=ssh://a"]) == {"arm64": "ssh://a"}
+    with pytest.raises(UserError, match="two engines for arm64"):
+        hosts.parse_host_options(["arm64=ssh://a", "arm64=ssh://b"])
+
+
+def test_a_host_for_an_arch_that_does_not_run_is_refused():
+    with pytest.raises(UserError, match="which --arch does not run"):
+        hosts.engine_targets(["amd64"], {"arm64": "ssh://box"})
+
+
+def test_targets_default_to_the_local_engine_and_name_the_results():
+    local, remote = hosts.engine_targets(["amd64", "arm64"], {"arm64": "tcp://box:2375"})
+    assert local.is_local and local.label == "local" and local.base_url is None
+    assert not remote.is_local and remote.label == "tcp://box:2375" and remote.base_url == "tcp://box:2375"
+
+
+def test_a_context_name_resolves_through_the_cli_context_store(tmp_path):
+    meta = tmp_path / "contexts" / "meta" / hashlib.sha256(b"armbox").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(
+        json.dumps({"Name": "armbox", "Endpoints": {"docker": {"Host": "ssh://me@armbox"}}})
+    )
+    assert hosts.resolve_context("armbox", tmp_path) == "ssh://me@armbox"
+    assert hosts.resolve_context("default", tmp_path) is None
+    with pytest.raises(UserError, match=r"no Docker context 'nosuch'.*docker context ls"):
+        hosts.resolve_context("nosuch", tmp_path)
+
+
+def test_malformed_host_on_the_command_line_exits_2_without_a_traceback():
+    proc = run_cli("host", "run", "--arch", "arm64", "--host", "arm64=http://box", timeout=120)
+    assert proc.returncode == 2
+    assert_clean_user_error(proc, "scheme 'http'", "for example")
+
+
+def test_the_cli_module_imports_only_the_standard_library():
+    code = (
+        "import sys, harness.host.cli;"
+        "assert 'run' in harness.host.cli.SUBCOMMANDS and 'all-arch' in harness.host.cli.SUBCOMMANDS;"
+        "bad = [m for m in ('docker', 'rich', 'tensorflow', 'requests') if m in sys.modules];"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, env={"PYTHONPATH": str(REPO)})
+
+
+# --- profiles ---------------------------------------------------------------------------
+
+
+def test_quick_profile_times_fewer_repeats_on_fewer_images_when_emulated():
+    quick = profiles.get_profile("quick")
+    (native,) = quick.passes(emulated=False)
+    (emulated,) = quick.passes(emulated=True)
+    assert native.batches == emulated.batches == (1, 64)
+    assert (native.warmup, native.repeats, native.eval_limit) == (3, 20, None)
+    assert emulated.repeats < native.repeats and 3 <= emulated.repeats <= 5
+    assert emulated.warmup == 1 and emulated.eval_limit == 64
+
+
+def test_full_profile_adds_batch_10000_natively_with_fewer_repeats():
+    full = profiles.get_profile("full")
+    batches = [p.batches for p in full.passes(emulated=False)]
+    assert batches == [(1, 64), (10_000,)]
+    big = full.passes(emulated=False)[1]
+    assert big.repeats < full.passes(emulated=False)[0].repeats
+    assert all(10_000 not in p.batches for p in full.passes(emulated=True))
+    assert "10000" in full.note
+
+
+def test_unknown_profile_is_a_user_error():
+    with pytest.raises(UserError, match="quick, full"):
+        profiles.get_profile("fast")
+
+
+def test_measure_command_carries_the_pass_and_the_run():
+    command = profiles.measure_command(
+        profiles.QUICK.emulated[0],
+        artifacts="/a",
+        out="/o",
+        threads=2,
+        host_label="local",
+        run_id="R1",
+        resume=True,
+    )
+    assert command[0] == "measure"
+    pairs = dict(zip(command[1::2], command[2::2], strict=False))
+    assert pairs["--batch"] == "1,64" and pairs["--repeats"] == "3" and pairs["--warmup"] == "1"
+    assert pairs["--eval-limit"] == "64" and pairs["--run-id"] == "R1" and pairs["--host"] == "local"
+    assert command[-1] == "--resume"
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("8g", 8 * 2**30), ("512m", 512 * 2**20), ("16GiB", 16 * 2**30), ("2.5G", int(2.5 * 2**30))],
+)
+def test_memory_sizes_parse_like_docker(text, size):
+    assert profiles.parse_memory(text) == size
+
+
+@pytest.mark.parametrize("text", ["lots", "0", "-1g", "10k", "5x"])
+def test_bad_memory_sizes_are_user_errors(text):
+    with pytest.raises(UserError, match="like 8g"):
+        profiles.parse_memory(text)
+
+
+# --- verification of emulated outputs ---------------------------------------------------
+
+
+def _result(variant="tflite-int8", *, emulated=False, predictions=(), status="ok", sha="s1", run="R", at=""):
+    return schema.Result(
+        variant=variant,
+        runtime="ai-edge-litert 2.3.0",
+        batch=1,
+        threads=2,
+        run_id=run,
+        status=status,
+        predictions=list(predictions),
+        artifact_sha256=sha,
+        emulated=emulated,
+        arch="arm64" if emulated else "amd64",
+        finished_at=at,
+    )
+
+
+def test_agreement_is_measured_on_the_common_prefix():
+    assert verify.top1_agreement([1, 2, 3], [1, 2, 3, 4, 5]) == (1.0, 3)
+    assert verify.top1_agreement([1, 2, 0, 0], [1, 2, 3, 4]) == (0.5, 4)
+    assert verify.top1_agreement([], [1]) == (0.0, 0)
+
+
+def test_emulated_result_that_agrees_stays_ok_and_records_the_agreement():
+    native = [i % 10 for i in range(200)]
+    emulated = native[:64]
+    emulated[5] = 9 if emulated[5] != 9 else 8  # 63/64 = 98.4%: below 99%
+    references = verify.native_references([_result(predictions=native)])
+    checked = verify.check_emulated(_result(emulated=True, predictions=native[:64]), references)
+    assert checked.status == "ok" and checked.kernel_path["native_agreement"] == 1.0
+    assert checked.kernel_path["native_agreement_images"] == 64
+    failed = verify.check_emulated(_result(emulated=True, predictions=emulated), references)
+    assert failed.status == "failed"
+    assert failed.error == "emulated outputs disagree with native: 98.4% top-1 agreement"
+    assert failed.kernel_path["native_agreement"] == pytest.approx(63 / 64)
+
+
+def test_the_threshold_is_99_percent_inclusive():
+    native = [0] * 100
+    emulated = [0] * 99 + [1]
+    references = verify.native_references([_result(predictions=native)])
+    assert verify.check_emulated(_result(emulated=True, predictions=emulated), references).status == "ok"
+    emulated[0] = 1
+    assert verify.check_emulated(_result(emulated=True, predictions=emulated), references).status == "failed"
+
+
+def test_reference_must_be_native_ok_and_of_the_same_artifact():
+    references = verify.native_references(
+        [
+            _result(predictions=[0] * 10, sha="other"),
+            _result(predictions=[0] * 10, emulated=True),
+            _result(predictions=[0] * 10, status="failed"),
+        ]
+    )
+    checked = verify.check_emulated(_result(emulated=True, predictions=[1] * 10), references)
+    assert checked.status == "ok" and "NOT verified" in checked.warnings[-1]
+    assert "native_agreement" not in checked.kernel_path
+
+
+def test_newest_native_run_is_the_reference_and_native_results_pass_through():
+    old = _result(predictions=[1] * 10, run="old", at="2026-01-01T00:00:00+00:00")
+    new = _result(predictions=[2] * 10, run="new", at="2026-02-01T00:00:00+00:00")
+    references = verify.native_references([new, old])
+    assert references[("tflite-int8", "s1")].predictions == (2,) * 10
+    native = _result(predictions=[7] * 10)
+    assert verify.check_emulated(native, references) is native
+
+
+# --- results on the host ----------------------------------------------------------------
+
+
+def _expected(run_id="R", arch="arm64", emulated=True):
+    artifacts = collect.Artifacts(
+        "tiny",
+        "synthetic",
+        (
+            collect.Artifact("tf-fp32", "tensorflow 2.21.0", "a" * 64, 10),
+            collect.Artifact("tflite-int8", "ai-edge-litert 2.3.0", "b" * 64, 5),
+        ),
+    )
+    return collect.Expected(run_id, "local", arch, emulated, 2, (1, 64), artifacts)
+
+
+def test_every_undelivered_pair_gets_a_failed_result_with_the_reason(tmp_path):
+    expected = _expected()
+    delivered = [schema.Result("tf-fp32", "x", 1, 2, "R", arch="arm64")]
+    missing = collect.undelivered(expected, delivered, done=set())
+    assert missing == [("tflite-int8", 1), ("tf-fp32", 64), ("tflite-int8", 64)]
+    result = collect.missing_result(expected, "tflite-int8", 64, "killed by signal SIGKILL (exit 137)")
+    assert (result.status, result.error, result.arch, result.emulated) == (
+        "failed",
+        "killed by signal SIGKILL (exit 137)",
+        "arm64",
+        True,
+    )
+    assert result.artifact_sha256 == "b" * 64 and result.precision == "int8"
+    path = schema.write_result(result, tmp_path)
+    assert schema.load_result(path) == result
+    assert path.name == expected.file_name("tflite-int8", 64)
+
+
+def test_store_never_overwrites_and_resume_sets_unfinished_results_aside(tmp_path):
+    first = schema.Result("tf-fp32", "x", 1, 2, "R", status="failed", error="exit 1", arch="amd64")
+    assert collect.store(first, tmp_path) == collect.WRITTEN
+    assert collect.store(first, tmp_path) == collect.UNCHANGED
+    second = schema.Result("tf-fp32", "x", 1, 2, "R", arch="amd64", timings_s=[0.1])
+    assert collect.store(second, tmp_path) == collect.KEPT_EXISTING
+    assert schema.load_result(tmp_path / first.file_name()).status == "failed"
+    assert collect.store(second, tmp_path, replace_unfinished=True) == collect.WRITTEN
+    assert schema.load_result(tmp_path / first.file_name()).status == "ok"
+    assert len(list(tmp_path.glob("*.superseded"))) == 1
+    third = schema.Result("tf-fp32", "x", 1, 2, "R", arch="amd64", timings_s=[0.2])
+    assert collect.store(third, tmp_path, replace_unfinished=True) == collect.KEPT_EXISTING  # ok stays
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_finished_pairs_and_latest_run_id(tmp_path):
+    expected = _expected()
+    ok = schema.Result("tf-fp32", "x", 1, 2, "R", host="local", arch="arm64")
+    bad = schema.Result("tflite-int8", "x", 1, 2, "R", host="local", arch="arm64", status="incomplete")
+    for result in (ok, bad):
+        schema.write_result(result, tmp_path)
+    assert collect.finished_pairs(tmp_path, expected) == {("tf-fp32", 1)}
+    assert collect.latest_run_id(tmp_path) == "R"
+    assert collect.latest_run_id(tmp_path / "none") is None
+
+
+# --- the container's settings and how it ended -----------------------------------------
+
+
+def test_container_settings_are_hygienic_and_keep_the_emulation_fixes():
+    emulation = EmulationOptions(
+        arch="arm64",
+        emulated=True,
+        platform="linux/arm64",
+        environment={"QEMU_CPU": "neoverse-n1"},
+        volumes={"/host/cpuinfo": {"bind": "/proc/cpuinfo", "mode": "ro"}},
+        init=True,
+        ulimits=[{"Name": "core", "Soft": 0, "Hard": 0}],
+    )
+    spec = runner.ContainerSpec(
+        image="quantbench:arm64",
+        command=["measure"],
+        name="qb-test",
+        limits=runner.Limits(cpus=1.5, memory_bytes=2**30),
+        labels={"quantbench.run": "R"},
+        mounts=[
+            runner.VolumeMount("art", "/mnt/store", read_only=True),
+            runner.VolumeMount("res", "/mnt/results", read_only=False),
+        ],
+        emulation=emulation,
+    )
+    kwargs = runner.container_kwargs(spec)
+    assert kwargs["network_mode"] == "none" and kwargs["user"] == "10001:10001"
+    assert kwargs["security_opt"] == ["no-new-privileges"] and kwargs["cap_drop"] == ["ALL"]
+    assert kwargs["nano_cpus"] == 1_500_000_000 and kwargs["mem_limit"] == 2**30
+    assert kwargs["labels"] == {"quantbench": "1", "quantbench.run": "R"}
+    assert kwargs["volumes"] == {
+        "/host/cpuinfo": {"bind": "/proc/cpuinfo", "mode": "ro"},
+        "art": {"bind": "/mnt/store", "mode": "ro"},
+        "res": {"bind": "/mnt/results", "mode": "rw"},
+    }
+    assert kwargs["environment"] == {"QEMU_CPU": "neoverse-n1"}
+    assert kwargs["platform"] == "linux/arm64" and kwargs["init"] is True
+    assert kwargs["ulimits"] == [{"Name": "core", "Soft": 0, "Hard": 0}]
+
+
+@pytest.mark.parametrize(
+    ("state", "kind", "phrase"),
+    [
+        ({"exit_code": 0}, runner.OK, "ok"),
+        ({"exit_code": 2}, runner.EXITED, "exit 2"),
+        ({"exit_code": 137}, runner.SIGNALLED, "killed by signal SIGKILL (exit 137)"),
+        ({"exit_code": 139}, runner.SIGNALLED, "SIGSEGV"),
+        ({"exit_code": 137, "oom_killed": True}, runner.OOM_KILLED, "OOM-killed"),
+        ({"exit_code": 137, "timed_out": True, "timeout_s": 60}, runner.TIMED_OUT, "timed out after 60 s"),
+        ({"exit_code": 130, "interrupted": True}, runner.INTERRUPTED, "interrupted"),
+    ],
+)
+def test_outcomes_are_classified_with_a_reason(state, kind, phrase):
+    exit_code = state.pop("exit_code")
+    got_kind, reason = runner.classify(exit_code, memory_bytes=2**30, **state)
+    assert got_kind == kind and phrase in reason

@@ -1,0 +1,330 @@
+"""Integration tests of ``python -m harness host run``: real engines, real containers.
+
+amd64 runs natively and arm64 under QEMU on this machine; a second dockerd on
+its own socket stands in for a remote native host. The tiny model on synthetic
+data keeps each run to seconds-to-minutes; one prepare is shared by every test.
+
+Without a Docker engine (or QEMU) these tests skip, except under CI=true where
+they fail: CI must not pass by skipping the thing it exists to check.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from harness import schema
+from harness.errors import UserError
+from harness.host import image_tag
+from tests.helpers import REPO, run_cli
+
+pytestmark = pytest.mark.docker
+
+VARIANTS = set(schema.VARIANTS)
+BATCHES = {1, 64}
+RUN_TIMEOUT_S = 1800
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def client():
+    from harness.host.emulation import ensure_emulation
+    from harness.host.engine import connect
+
+    try:
+        engine = connect()
+        ensure_emulation("arm64")
+    except UserError as error:
+        _unavailable(str(error))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("orchestrator")
+
+
+def host_run(workdir: Path, results: Path, run_id: str, *args: str, popen: bool = False):
+    """``python -m harness host run`` on the tiny model, sharing one artifacts folder."""
+    argv = [
+        "host",
+        "run",
+        "--model",
+        "tiny",
+        "--data",
+        "synthetic",
+        "--artifacts",
+        str(workdir / "artifacts"),
+        "--results",
+        str(results),
+        "--run-id",
+        run_id,
+        "--images-dir",
+        str(workdir / "images"),
+        *args,
+    ]
+    if not popen:
+        return run_cli(*argv, timeout=RUN_TIMEOUT_S)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness", *argv],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def results_of(directory: Path, run_id: str) -> list[schema.Result]:
+    return [r for r in map(schema.load_result, schema.find_result_files(directory)) if r.run_id == run_id]
+
+
+def by_arch(results: list[schema.Result], arch: str) -> dict[tuple[str, int], schema.Result]:
+    return {(r.variant, r.batch): r for r in results if r.arch == arch}
+
+
+def explain(proc) -> str:
+    """Exit code and output tails, for assertion messages."""
+    stderr, stdout = proc.stderr[-6000:], proc.stdout[-2000:]
+    return f"exit {proc.returncode}\n--- stderr ---\n{stderr}\n--- stdout ---\n{stdout}"
+
+
+def run_containers(client, run_id: str, **labels: str) -> list:
+    filters = {"label": [f"quantbench.run={run_id}", *(f"quantbench.{k}={v}" for k, v in labels.items())]}
+    return client.containers.list(all=True, filters=filters)
+
+
+def wait_for_container(client, run_id: str, log_phrase: str, timeout_s: float = 900, **labels: str):
+    """The first container of the run with these labels once its log shows log_phrase."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for container in run_containers(client, run_id, **labels):
+            try:
+                if log_phrase in container.logs().decode(errors="replace"):
+                    return container
+            except Exception:  # removed between list and logs
+                continue
+        time.sleep(0.5)
+    raise AssertionError(f"no {labels} container of run {run_id} logged {log_phrase!r} in {timeout_s} s")
+
+
+# --- both arches on this machine --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def both_arches(client, workdir):
+    results = workdir / "results-both"
+    proc = host_run(workdir, results, "both", "--arch", "all")
+    return proc, results_of(results, "both") if results.exists() else []
+
+
+def test_both_arches_run_end_to_end_and_emulated_outputs_match_native(both_arches):
+    proc, results = both_arches
+    assert proc.returncode == 0, explain(proc)
+    amd64, arm64 = by_arch(results, "amd64"), by_arch(results, "arm64")
+    expected = {(v, b) for v in VARIANTS for b in BATCHES}
+    assert set(amd64) == expected and set(arm64) == expected
+    assert all(not r.emulated and r.host == "local" for r in amd64.values())
+    assert all(r.emulated and r.host == "local" for r in arm64.values())
+    for key, result in {**amd64, **arm64}.items():
+        assert result.status == "ok", (key, result.arch, result.error)
+    for result in arm64.values():
+        assert result.kernel_path["native_agreement"] >= 0.99, result.variant
+        assert result.kernel_path["native_agreement_images"] == 64  # the emulated --eval-limit
+        assert result.repeats < amd64[(result.variant, result.batch)].repeats
+    assert "quantbench report" in proc.stdout  # the run ends with its report
+
+
+def test_the_run_leaves_no_container_and_no_scratch_volume(client, both_arches):
+    assert run_containers(client, "both") == []
+    names = [v.name for v in client.volumes.list(filters={"label": "quantbench=1"})]
+    assert not [n for n in names if "-both-" in n or n.endswith("-both")], names
+
+
+# --- a second engine stands in for a remote native host ---------------------------------
+
+
+@pytest.fixture
+def second_engine():
+    """dockerd on its own socket, data root and bridge (never `--bridge none`: that deletes docker0)."""
+    if os.geteuid() != 0 or not shutil.which("dockerd") or not shutil.which("ip"):
+        _unavailable("a second dockerd needs root, dockerd and ip")
+    base = Path(tempfile.mkdtemp(prefix="qbd-", dir="/tmp"))  # short: socket paths max 107 bytes
+    bridge = f"qbt{uuid.uuid4().hex[:6]}"
+    subprocess.run(["ip", "link", "add", "name", bridge, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", "10.213.77.1/24", "dev", bridge], check=True)
+    subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
+    socket = base / "docker.sock"
+    log = (base / "dockerd.log").open("w")
+    daemon = subprocess.Popen(
+        [
+            "dockerd",
+            "--host",
+            f"unix://{socket}",
+            "--data-root",
+            str(base / "root"),
+            "--exec-root",
+            str(base / "exec"),
+            "--pidfile",
+            str(base / "docker.pid"),
+            f"--bridge={bridge}",
+            "--iptables=false",
+            "--ip-masq=false",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        from harness.host.engine import connect
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connect(f"unix://{socket}").close()
+                break
+            except UserError:
+                if daemon.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError((base / "dockerd.log").read_text()[-3000:]) from None
+                time.sleep(0.5)
+        yield f"unix://{socket}"
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        log.close()
+        subprocess.run(["ip", "link", "delete", bridge], check=False)
+        shutil.rmtree(base, ignore_errors=True)
+        assert Path("/sys/class/net/docker0").exists(), "the second engine removed the main engine's docker0"
+
+
+def test_a_native_arch_runs_on_another_engine_and_the_results_name_it(
+    client, workdir, both_arches, second_engine
+):
+    from harness.host.engine import connect
+
+    results = workdir / "results-remote"
+    proc = host_run(workdir, results, "remote", "--arch", "amd64", "--host", f"amd64={second_engine}")
+    assert proc.returncode == 0, explain(proc)
+    amd64 = by_arch(results_of(results, "remote"), "amd64")
+    assert set(amd64) == {(v, b) for v in VARIANTS for b in BATCHES}
+    for result in amd64.values():
+        assert (result.status, result.host, result.emulated) == ("ok", second_engine, False)
+    remote = connect(second_engine)
+    try:
+        assert remote.images.get(image_tag("amd64")).id == client.images.get(image_tag("amd64")).id
+        assert remote.containers.list(all=True, filters={"label": "quantbench=1"}) == []
+    finally:
+        remote.close()
+    shutil.rmtree(workdir / "images", ignore_errors=True)  # the 1.4 GB archive
+
+
+# --- a killed container, an interrupted orchestrator ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def killed_arm64(client, workdir, both_arches):
+    """A run whose arm64 container is killed while it evaluates; its config is inspected first."""
+    results = workdir / "results-killed"
+    proc = host_run(workdir, results, "killed", "--arch", "all", popen=True)
+    seen: dict = {}
+
+    def kill_when_measuring() -> None:
+        try:
+            container = wait_for_container(client, "killed", "evaluating", arch="arm64", role="measure")
+            seen["attrs"] = client.api.inspect_container(container.id)
+            container.kill()
+        except Exception as error:  # reported by the tests
+            seen["error"] = error
+
+    watcher = threading.Thread(target=kill_when_measuring, daemon=True)
+    watcher.start()
+    stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
+    watcher.join(timeout=10)
+    proc.stdout, proc.stderr = stdout, stderr
+    return proc, results_of(results, "killed") if results.exists() else [], seen
+
+
+def test_a_killed_arm64_container_is_recorded_and_amd64_results_are_kept(client, killed_arm64):
+    proc, results, seen = killed_arm64
+    assert "error" not in seen, seen.get("error")
+    assert proc.returncode == 1, explain(proc)
+    amd64, arm64 = by_arch(results, "amd64"), by_arch(results, "arm64")
+    expected = {(v, b) for v in VARIANTS for b in BATCHES}
+    assert set(amd64) == expected and all(r.status == "ok" for r in amd64.values())
+    assert set(arm64) == expected
+    for result in arm64.values():
+        assert result.status == "failed" and result.emulated and result.host == "local"
+        assert result.error == "killed by signal SIGKILL (exit 137)", result.error
+    assert run_containers(client, "killed") == []
+
+
+def test_a_benchmark_container_is_locked_down(killed_arm64):
+    _, _, seen = killed_arm64
+    attrs = seen["attrs"]
+    host_config, config = attrs["HostConfig"], attrs["Config"]
+    assert host_config["NetworkMode"] == "none"
+    assert config["User"] == "10001:10001"
+    assert "no-new-privileges" in host_config["SecurityOpt"]
+    assert host_config["NanoCpus"] > 0 or host_config["CpusetCpus"]
+    assert host_config["Memory"] > 0
+    mounts = {m["Destination"]: m for m in attrs["Mounts"]}
+    assert mounts["/mnt/store"]["RW"] is False  # the artifacts
+    assert mounts["/mnt/results"]["RW"] is True
+    assert mounts["/proc/cpuinfo"]["RW"] is False  # QEMU 7.2 would show LiteRT the x86 cpuinfo
+    assert "QEMU_CPU=neoverse-n1" in config["Env"]
+    assert host_config["Init"] is True
+    assert attrs["Config"]["Labels"]["quantbench"] == "1"
+
+
+@pytest.fixture(scope="session")
+def interrupted(client, workdir, both_arches):
+    """SIGINT to the orchestrator while its amd64 container times batch 1."""
+    results = workdir / "results-interrupted"
+    proc = host_run(workdir, results, "sigint", "--arch", "amd64", popen=True)
+    try:
+        wait_for_container(client, "sigint", "batch 1: timing", timeout_s=600, role="measure")
+    except AssertionError:
+        proc.kill()
+        raise
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    proc.stdout, proc.stderr = stdout, stderr
+    return proc, results
+
+
+def test_sigint_leaves_no_running_container_and_keeps_partial_results(client, interrupted):
+    proc, results = interrupted
+    assert proc.returncode == 130, explain(proc)
+    assert run_containers(client, "sigint") == []
+    assert "--resume" in proc.stderr
+    partial = results_of(results, "sigint")
+    assert partial and all(r.status in ("ok", "incomplete") for r in partial)
+
+
+def test_resume_finishes_the_interrupted_run(client, workdir, interrupted):
+    _, results = interrupted
+    proc = host_run(workdir, results, "sigint", "--arch", "amd64", "--resume")
+    assert proc.returncode == 0, explain(proc)
+    amd64 = by_arch(results_of(results, "sigint"), "amd64")
+    assert set(amd64) == {(v, b) for v in VARIANTS for b in BATCHES}
+    assert all(r.status == "ok" for r in amd64.values())
