@@ -3,13 +3,13 @@
 import re
 
 import pytest
-from report_fixtures import machine_results, make_result
 
 from harness.report.analysis import GATE_FAIL, GATE_PASS, GATE_UNKNOWN, build_tables, kernel_flags
 from harness.report.isa import isa_label
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
 from harness.report.verdicts import NO_SPEED_VERDICT, NO_VERDICT, build_reproductions, build_verdicts
 from harness.schema import STATUS_FAILED
+from tests.report_fixtures import machine_results, make_result
 
 
 def verdicts_of(results):

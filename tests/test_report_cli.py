@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from report_fixtures import machine_results, two_arch_results, write_results
 
 from harness.errors import UserError
 from harness.report import cli
+from tests.report_fixtures import machine_results, two_arch_results, write_results
 
 REPO = Path(__file__).resolve().parent.parent
 

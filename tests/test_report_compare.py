@@ -3,7 +3,6 @@
 import io
 
 import pytest
-from report_fixtures import machine_results, write_results
 from rich.console import Console
 
 from harness.report.cells import comparison_cells
@@ -12,6 +11,7 @@ from harness.report.load import load_directories
 from harness.report.render import comparison_table
 from harness.report.stats import FASTER, SLOWER
 from harness.schema import STATUS_FAILED
+from tests.report_fixtures import machine_results, write_results
 
 
 def compare(tmp_path, old_results, new_results):

@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from report_fixtures import machine_results, make_result, write_results
 
 from harness.errors import UserError
 from harness.report.load import REPORT_KIND, load_directories
 from harness.schema import STATUS_FAILED
+from tests.report_fixtures import machine_results, make_result, write_results
 
 
 def test_two_directories_merge_into_one_set(tmp_path):

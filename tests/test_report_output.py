@@ -5,13 +5,13 @@ import io
 import json
 
 import pytest
-from report_fixtures import machine_results, two_arch_results, write_results
 from rich.console import Console
 
 from harness.report import export, plot
 from harness.report.document import build_report
 from harness.report.load import load_directories
 from harness.report.render import machine_table, render_report
+from tests.report_fixtures import machine_results, two_arch_results, write_results
 
 WIDTH = 120
 
