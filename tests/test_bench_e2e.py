@@ -95,7 +95,7 @@ def test_measure_refuses_to_overwrite_and_resume_skips_finished(tiny_artifacts, 
     before = {p: p.read_bytes() for p in schema.find_result_files(tiny_results)}
     assert_clean_user_error(run_cli(*args), "exists already")
     proc = run_cli(*args, "--resume")
-    assert proc.returncode == 0 and "nothing to do" in proc.stdout
+    assert proc.returncode == 0 and "nothing to do" in proc.stderr
     assert {p: p.read_bytes() for p in schema.find_result_files(tiny_results)} == before
 
 

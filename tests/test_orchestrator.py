@@ -33,6 +33,11 @@ pytestmark = pytest.mark.docker
 VARIANTS = set(schema.VARIANTS)
 BATCHES = {1, 64}
 RUN_TIMEOUT_S = 1800
+# Run ids name containers and volumes: unique per session, so two sessions never collide.
+SESSION = uuid.uuid4().hex[:6]
+RUN_BOTH, RUN_REMOTE, RUN_KILLED, RUN_SIGINT = (
+    f"{name}-{SESSION}" for name in ("both", "remote", "killed", "sigint")
+)
 
 
 def _unavailable(reason: str) -> None:
@@ -130,9 +135,14 @@ def wait_for_container(client, run_id: str, log_phrase: str, timeout_s: float = 
 
 @pytest.fixture(scope="session")
 def both_arches(client, workdir):
+    from harness.host import artifact_store, volumes
+
     results = workdir / "results-both"
-    proc = host_run(workdir, results, "both", "--arch", "all")
-    return proc, results_of(results, "both") if results.exists() else []
+    proc = host_run(workdir, results, RUN_BOTH, "--arch", "all")
+    yield proc, results_of(results, RUN_BOTH) if results.exists() else []
+    key = artifact_store.local_key(workdir / "artifacts")
+    if key:  # the tiny model's artifacts volume: every test session prepares a new one
+        volumes.remove_volume(client, artifact_store.volume_name(key))
 
 
 def test_both_arches_run_end_to_end_and_emulated_outputs_match_native(both_arches):
@@ -153,9 +163,9 @@ def test_both_arches_run_end_to_end_and_emulated_outputs_match_native(both_arche
 
 
 def test_the_run_leaves_no_container_and_no_scratch_volume(client, both_arches):
-    assert run_containers(client, "both") == []
+    assert run_containers(client, RUN_BOTH) == []
     names = [v.name for v in client.volumes.list(filters={"label": "quantbench=1"})]
-    assert not [n for n in names if "-both-" in n or n.endswith("-both")], names
+    assert not [n for n in names if RUN_BOTH in n], names
 
 
 # --- a second engine stands in for a remote native host ---------------------------------
@@ -169,7 +179,8 @@ def second_engine():
     base = Path(tempfile.mkdtemp(prefix="qbd-", dir="/tmp"))  # short: socket paths max 107 bytes
     bridge = f"qbt{uuid.uuid4().hex[:6]}"
     subprocess.run(["ip", "link", "add", "name", bridge, "type", "bridge"], check=True)
-    subprocess.run(["ip", "addr", "add", "10.213.77.1/24", "dev", bridge], check=True)
+    subnet = f"10.213.{uuid.uuid4().int % 250 + 1}.1/24"  # the engine needs an address on its bridge
+    subprocess.run(["ip", "addr", "add", subnet, "dev", bridge], check=True)
     subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
     socket = base / "docker.sock"
     log = (base / "dockerd.log").open("w")
@@ -223,9 +234,9 @@ def test_a_native_arch_runs_on_another_engine_and_the_results_name_it(
     from harness.host.engine import connect
 
     results = workdir / "results-remote"
-    proc = host_run(workdir, results, "remote", "--arch", "amd64", "--host", f"amd64={second_engine}")
+    proc = host_run(workdir, results, RUN_REMOTE, "--arch", "amd64", "--host", f"amd64={second_engine}")
     assert proc.returncode == 0, explain(proc)
-    amd64 = by_arch(results_of(results, "remote"), "amd64")
+    amd64 = by_arch(results_of(results, RUN_REMOTE), "amd64")
     assert set(amd64) == {(v, b) for v in VARIANTS for b in BATCHES}
     for result in amd64.values():
         assert (result.status, result.host, result.emulated) == ("ok", second_engine, False)
@@ -245,12 +256,12 @@ def test_a_native_arch_runs_on_another_engine_and_the_results_name_it(
 def killed_arm64(client, workdir, both_arches):
     """A run whose arm64 container is killed while it evaluates; its config is inspected first."""
     results = workdir / "results-killed"
-    proc = host_run(workdir, results, "killed", "--arch", "all", popen=True)
+    proc = host_run(workdir, results, RUN_KILLED, "--arch", "all", popen=True)
     seen: dict = {}
 
     def kill_when_measuring() -> None:
         try:
-            container = wait_for_container(client, "killed", "evaluating", arch="arm64", role="measure")
+            container = wait_for_container(client, RUN_KILLED, "evaluating", arch="arm64", role="measure")
             seen["attrs"] = client.api.inspect_container(container.id)
             container.kill()
         except Exception as error:  # reported by the tests
@@ -261,7 +272,7 @@ def killed_arm64(client, workdir, both_arches):
     stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
     watcher.join(timeout=10)
     proc.stdout, proc.stderr = stdout, stderr
-    return proc, results_of(results, "killed") if results.exists() else [], seen
+    return proc, results_of(results, RUN_KILLED) if results.exists() else [], seen
 
 
 def test_a_killed_arm64_container_is_recorded_and_amd64_results_are_kept(client, killed_arm64):
@@ -275,7 +286,7 @@ def test_a_killed_arm64_container_is_recorded_and_amd64_results_are_kept(client,
     for result in arm64.values():
         assert result.status == "failed" and result.emulated and result.host == "local"
         assert result.error == "killed by signal SIGKILL (exit 137)", result.error
-    assert run_containers(client, "killed") == []
+    assert run_containers(client, RUN_KILLED) == []
 
 
 def test_a_benchmark_container_is_locked_down(killed_arm64):
@@ -300,9 +311,9 @@ def test_a_benchmark_container_is_locked_down(killed_arm64):
 def interrupted(client, workdir, both_arches):
     """SIGINT to the orchestrator while its amd64 container times batch 1."""
     results = workdir / "results-interrupted"
-    proc = host_run(workdir, results, "sigint", "--arch", "amd64", popen=True)
+    proc = host_run(workdir, results, RUN_SIGINT, "--arch", "amd64", popen=True)
     try:
-        wait_for_container(client, "sigint", "batch 1: timing", timeout_s=600, role="measure")
+        wait_for_container(client, RUN_SIGINT, "batch 1: timing", timeout_s=600, role="measure")
     except AssertionError:
         proc.kill()
         raise
@@ -315,16 +326,16 @@ def interrupted(client, workdir, both_arches):
 def test_sigint_leaves_no_running_container_and_keeps_partial_results(client, interrupted):
     proc, results = interrupted
     assert proc.returncode == 130, explain(proc)
-    assert run_containers(client, "sigint") == []
+    assert run_containers(client, RUN_SIGINT) == []
     assert "--resume" in proc.stderr
-    partial = results_of(results, "sigint")
+    partial = results_of(results, RUN_SIGINT)
     assert partial and all(r.status in ("ok", "incomplete") for r in partial)
 
 
 def test_resume_finishes_the_interrupted_run(client, workdir, interrupted):
     _, results = interrupted
-    proc = host_run(workdir, results, "sigint", "--arch", "amd64", "--resume")
+    proc = host_run(workdir, results, RUN_SIGINT, "--arch", "amd64", "--resume")
     assert proc.returncode == 0, explain(proc)
-    amd64 = by_arch(results_of(results, "sigint"), "amd64")
+    amd64 = by_arch(results_of(results, RUN_SIGINT), "amd64")
     assert set(amd64) == {(v, b) for v in VARIANTS for b in BATCHES}
     assert all(r.status == "ok" for r in amd64.values())

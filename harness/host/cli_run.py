@@ -57,7 +57,7 @@ RUN_OPTIONS = (
     arg("--model", default="resnet50", help="resnet50 (default) or tiny (tests)"),
     arg("--data", default="digits", help="digits (default), synthetic or cifar100:PATH"),
     arg("--epochs", type=_whole_number(1), default=1, help="float training epochs (default 1)"),
-    arg("--qat-epochs", type=_whole_number(0), default=1, help="QAT fine-tuning epochs (default 1)"),
+    arg("--qat-epochs", type=_whole_number(1), default=1, help="QAT fine-tuning epochs (default 1)"),
     arg(
         "--artifacts", type=Path, default=REPO_ROOT / "artifacts", help="prepared models (default artifacts/)"
     ),
@@ -68,7 +68,11 @@ RUN_OPTIONS = (
     arg("--resume", action="store_true", help="finish a run: measure only what it lacks"),
     arg("--run-id", default=None, help="name of the run (default: time + random; --resume: the latest)"),
     arg("--images-dir", type=Path, default=IMAGES_DIR, help="where image archives for other engines go"),
-    arg("--rebuild", action="store_true", help="run the (cached) image build even when the image exists"),
+    arg(
+        "--no-build",
+        action="store_true",
+        help="use the images as they are (default: a cached build, so they run this checkout's code)",
+    ),
 )
 
 
@@ -120,7 +124,7 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
         resume=args.resume,
         run_id=args.run_id,
         images_dir=args.images_dir.resolve(),
-        rebuild=args.rebuild,
+        rebuild=not args.no_build,
         local_engine=args.engine,
     )
     console = Console(stderr=True)

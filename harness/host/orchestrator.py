@@ -126,6 +126,8 @@ def _ensure_image(client: docker.DockerClient, arch: str, rebuild: bool, console
     from harness.host.images import build_image
 
     present = image_architecture(client, image_tag(arch))
+    # The cached build takes seconds and guarantees the image runs this checkout's
+    # harness code: an image left from an older checkout would measure old code.
     if present == arch and not rebuild:
         return
     if present not in (None, arch):
