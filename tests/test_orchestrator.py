@@ -339,3 +339,35 @@ def test_resume_finishes_the_interrupted_run(client, workdir, interrupted):
     amd64 = by_arch(results_of(results, RUN_SIGINT), "amd64")
     assert set(amd64) == {(v, b) for v in VARIANTS for b in BATCHES}
     assert all(r.status == "ok" for r in amd64.values())
+
+
+# --- a container over its memory limit or its time limit ---------------------------------
+
+
+def _seed_results(directory: Path) -> dict[Path, bytes]:
+    """An earlier valid result in the results folder: a failing run must leave it untouched."""
+    directory.mkdir(parents=True, exist_ok=True)
+    earlier = schema.Result("tflite-int8", "ai-edge-litert 2.3.0", 1, 1, "earlier", timings_s=[0.1, 0.2])
+    path = schema.write_result(earlier, directory)
+    return {path: path.read_bytes()}
+
+
+@pytest.mark.parametrize(
+    ("limit", "phrase"),
+    [
+        (("--memory", "64m"), "OOM-killed at the 0.1 GiB memory limit (raise --memory)"),
+        (("--timeout", "3"), "timed out after 3 s and was killed (raise --timeout)"),
+    ],
+    ids=["oom", "timeout"],
+)
+def test_a_container_over_its_limit_is_named_and_loses_nothing(client, workdir, tmp_path, limit, phrase):
+    results = tmp_path / "results"
+    before = _seed_results(results)
+    run_id = f"limit-{limit[0].strip('-')}-{SESSION}"
+    proc = host_run(workdir, results, run_id, "--arch", "amd64", "--no-build", *limit)
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr
+    assert phrase in proc.stderr, explain(proc)
+    assert {p: p.read_bytes() for p in before} == before
+    assert [p.name for p in results.rglob(".tmp-*")] == []
+    assert run_containers(client, run_id) == []
