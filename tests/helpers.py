@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -29,3 +31,10 @@ def assert_clean_user_error(proc: subprocess.CompletedProcess, *phrases: str) ->
     assert "Traceback" not in proc.stderr, proc.stderr
     for phrase in phrases:
         assert phrase in proc.stderr, f"{phrase!r} not in: {proc.stderr}"
+
+
+def unavailable(reason: str) -> None:
+    """Skip when Docker or QEMU cannot be had, but fail under CI=true: CI must not pass by skipping."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)

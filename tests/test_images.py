@@ -11,13 +11,13 @@ later runs reuse the layers, so "build" is a cache check of a few seconds.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import pytest
 
 from harness.errors import UserError
 from harness.host import ARCHES, image_tag
+from tests.helpers import unavailable
 
 pytestmark = pytest.mark.docker
 
@@ -43,12 +43,6 @@ print(json.dumps(interpreter.get_tensor(interpreter.get_output_details()[0]["ind
 """
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def client():
     from harness.host.engine import connect
@@ -56,7 +50,7 @@ def client():
     try:
         engine = connect()
     except UserError as error:
-        _unavailable(str(error))
+        unavailable(str(error))
     yield engine
     engine.close()
 
@@ -79,7 +73,7 @@ def built(client, console):
         try:
             ensure_emulation(arch)
         except UserError as error:
-            _unavailable(str(error))
+            unavailable(str(error))
         outcomes[arch] = build_image(client, arch, console)
     return outcomes
 

@@ -26,7 +26,7 @@ import pytest
 from harness import schema
 from harness.errors import UserError
 from harness.host import image_tag
-from tests.helpers import REPO, run_cli
+from tests.helpers import REPO, run_cli, unavailable
 
 pytestmark = pytest.mark.docker
 
@@ -40,12 +40,6 @@ RUN_BOTH, RUN_REMOTE, RUN_KILLED, RUN_SIGINT = (
 )
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def client():
     from harness.host.emulation import ensure_emulation
@@ -55,7 +49,7 @@ def client():
         engine = connect()
         ensure_emulation("arm64")
     except UserError as error:
-        _unavailable(str(error))
+        unavailable(str(error))
     yield engine
     engine.close()
 
@@ -175,7 +169,7 @@ def test_the_run_leaves_no_container_and_no_scratch_volume(client, both_arches):
 def second_engine():
     """dockerd on its own socket, data root and bridge (never `--bridge none`: that deletes docker0)."""
     if os.geteuid() != 0 or not shutil.which("dockerd") or not shutil.which("ip"):
-        _unavailable("a second dockerd needs root, dockerd and ip")
+        unavailable("a second dockerd needs root, dockerd and ip")
     base = Path(tempfile.mkdtemp(prefix="qbd-", dir="/tmp"))  # short: socket paths max 107 bytes
     bridge = f"qbt{uuid.uuid4().hex[:6]}"
     subprocess.run(["ip", "link", "add", "name", bridge, "type", "bridge"], check=True)

@@ -8,7 +8,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.bench.cli_args import batch_list, name_list, non_negative_int, positive_int
+from harness.cli_args import batch_list, name_list, non_negative_int, positive_int
 from harness.errors import UserError
 
 

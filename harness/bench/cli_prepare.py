@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from harness.bench.cli_args import positive_int
+from harness.cli_args import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,34 +12,12 @@ import signal
 import subprocess
 from pathlib import Path
 
+from harness.cli_args import positive_float, positive_int
 from harness.errors import UserError
 from harness.host import ARCHES, IMAGES_DIR, REPO_ROOT
 from harness.host.cli import ARCH, arches_of, arg, subcommand
 
 PROFILE_NAMES = ("quick", "full")
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
-    return value
-
-
-def _whole_number(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} must be {minimum} or more")
-        return value
-
-    return parse
 
 
 RUN_OPTIONS = (
@@ -56,14 +34,14 @@ RUN_OPTIONS = (
     ),
     arg("--model", default="resnet50", help="resnet50 (default) or tiny (tests)"),
     arg("--data", default="digits", help="digits (default), synthetic or cifar100:PATH"),
-    arg("--epochs", type=_whole_number(1), default=1, help="float training epochs (default 1)"),
-    arg("--qat-epochs", type=_whole_number(1), default=1, help="QAT fine-tuning epochs (default 1)"),
+    arg("--epochs", type=positive_int, default=1, help="float training epochs (default 1)"),
+    arg("--qat-epochs", type=positive_int, default=1, help="QAT fine-tuning epochs (default 1)"),
     arg(
         "--artifacts", type=Path, default=REPO_ROOT / "artifacts", help="prepared models (default artifacts/)"
     ),
     arg("--results", type=Path, default=REPO_ROOT / "results", help="result JSON (default results/)"),
-    arg("--timeout", type=_positive_float, default=None, metavar="S", help="per container (default 4 h)"),
-    arg("--cpus", type=_positive_float, default=None, metavar="N", help="CPU limit (default: all)"),
+    arg("--timeout", type=positive_float, default=None, metavar="S", help="per container (default 4 h)"),
+    arg("--cpus", type=positive_float, default=None, metavar="N", help="CPU limit (default: all)"),
     arg("--memory", default=None, metavar="SIZE", help="memory limit, e.g. 16g (default: 75%% of RAM)"),
     arg("--resume", action="store_true", help="finish a run: measure only what it lacks"),
     arg("--run-id", default=None, help="name of the run (default: time + random; --resume: the latest)"),

@@ -1,0 +1,58 @@
+"""argparse types that turn bad numbers into one clear sentence (standard library only:
+both the bench and host command lines use them)."""
+
+from __future__ import annotations
+
+import argparse
+
+# A batch this large would need tens of GB before the first image runs.
+MAX_BATCH = 20_000
+
+
+def whole_number(minimum: int):
+    """An argparse type: an int of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} must be {minimum} or more")
+        return value
+
+    return parse
+
+
+positive_int = whole_number(1)
+non_negative_int = whole_number(0)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
+
+
+def batch_list(text: str) -> tuple[int, ...]:
+    """'1,64' -> (1, 64); every size from 1 to MAX_BATCH."""
+    sizes = []
+    for part in text.split(","):
+        size = positive_int(part.strip())
+        if size > MAX_BATCH:
+            raise argparse.ArgumentTypeError(
+                f"batch {size} is larger than {MAX_BATCH}; its activations would not fit in memory"
+            )
+        sizes.append(size)
+    return tuple(dict.fromkeys(sizes))
+
+
+def name_list(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one name")
+    return names
