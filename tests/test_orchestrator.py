@@ -59,8 +59,10 @@ def workdir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("orchestrator")
 
 
-def host_run(workdir: Path, results: Path, run_id: str, *args: str, popen: bool = False):
-    """``python -m harness host run`` on the tiny model, sharing one artifacts folder."""
+def host_run(
+    workdir: Path, results: Path, run_id: str, *args: str, popen: bool = False, artifacts: Path | None = None
+):
+    """``python -m harness host run`` on the tiny model, sharing one artifacts folder unless told."""
     argv = [
         "host",
         "run",
@@ -69,7 +71,7 @@ def host_run(workdir: Path, results: Path, run_id: str, *args: str, popen: bool 
         "--data",
         "synthetic",
         "--artifacts",
-        str(workdir / "artifacts"),
+        str(artifacts or workdir / "artifacts"),
         "--results",
         str(results),
         "--run-id",
@@ -346,22 +348,49 @@ def _seed_results(directory: Path) -> dict[Path, bytes]:
     return {path: path.read_bytes()}
 
 
-@pytest.mark.parametrize(
-    ("limit", "phrase"),
-    [
-        (("--memory", "64m"), "OOM-killed at the 0.1 GiB memory limit (raise --memory)"),
-        (("--timeout", "3"), "timed out after 3 s and was killed (raise --timeout)"),
-    ],
-    ids=["oom", "timeout"],
-)
-def test_a_container_over_its_limit_is_named_and_loses_nothing(client, workdir, tmp_path, limit, phrase):
+LIMITS = {
+    "oom": (("--memory", "64m"), "OOM-killed at the 0.1 GiB memory limit (raise --memory)"),
+    "timeout": (("--timeout", "3"), "timed out after 3 s and was killed (raise --timeout)"),
+}
+
+
+@pytest.mark.parametrize("limit_name", sorted(LIMITS))
+def test_a_prepare_over_its_limit_stops_the_run_and_loses_nothing(client, workdir, tmp_path, limit_name):
+    """Fresh artifacts, so the prepare container itself hits the limit: nothing to measure, exit 2."""
+    limit, phrase = LIMITS[limit_name]
     results = tmp_path / "results"
     before = _seed_results(results)
-    run_id = f"limit-{limit[0].strip('-')}-{SESSION}"
-    proc = host_run(workdir, results, run_id, "--arch", "amd64", "--no-build", *limit)
+    run_id = f"prep-{limit_name}-{SESSION}"
+    proc = host_run(
+        workdir, results, run_id, "--arch", "amd64", "--no-build", *limit, artifacts=tmp_path / "artifacts"
+    )
     assert proc.returncode == 2, explain(proc)
     assert "Traceback" not in proc.stderr
-    assert phrase in proc.stderr, explain(proc)
+    assert f"prepare failed ({phrase})" in " ".join(proc.stderr.split()), explain(proc)
+    assert {p: p.read_bytes() for p in before} == before
+    assert [p.name for p in results.rglob(".tmp-*")] == []
+    assert run_containers(client, run_id) == []
+
+
+@pytest.mark.parametrize("limit_name", sorted(LIMITS))
+def test_a_measure_over_its_limit_fails_its_results_and_loses_nothing(
+    client, workdir, both_arches, tmp_path, limit_name
+):
+    """Artifacts already prepared (by both_arches), so the measure container hits the limit: exit 1,
+    every result it owed is on disk as failed with the reason, earlier results untouched."""
+    limit, phrase = LIMITS[limit_name]
+    results = tmp_path / "results"
+    before = _seed_results(results)
+    run_id = f"meas-{limit_name}-{SESSION}"
+    proc = host_run(workdir, results, run_id, "--arch", "amd64", "--no-build", *limit)
+    assert proc.returncode == 1, explain(proc)
+    assert "Traceback" not in proc.stderr
+    assert "artifacts" in proc.stderr and "reused" in proc.stderr, explain(proc)
+    assert phrase in " ".join(proc.stderr.split()), explain(proc)
+    owed = results_of(results, run_id)
+    assert {(r.variant, r.batch) for r in owed} == {(v, b) for v in VARIANTS for b in BATCHES}
+    assert {r.status for r in owed} == {"failed"}
+    assert all(phrase in (r.error or "") for r in owed), [r.error for r in owed][:2]
     assert {p: p.read_bytes() for p in before} == before
     assert [p.name for p in results.rglob(".tmp-*")] == []
     assert run_containers(client, run_id) == []
