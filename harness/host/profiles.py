@@ -37,10 +37,21 @@ class Profile:
         return self.emulated if emulated else self.native
 
 
+# Emulated outputs must agree with native on >= 99% of the eval images (verify.py).
+# At 64 images that tolerates no difference at all, yet dynamic-range int8 really
+# differs across arches on near-ties: activations are quantized at run time after
+# float steps summed in a different order per CPU. Measured here on ResNet-50/digits:
+# 2 of 320 top-1 flips, both with native top-2 probabilities < 0.002 apart; the
+# full-integer models matched on all 320. 384 images tolerate 3 such flips, and
+# still fail an emulator that computes wrong logits (which flips most images).
+EMULATED_EVAL_LIMIT = 384
+# Repeats under emulation: the report needs 5 timings for a bootstrap interval.
+EMULATED_REPEATS = 5
+
 QUICK = Profile(
     "quick",
     native=(MeasurePass((1, 64), warmup=3, repeats=20),),
-    emulated=(MeasurePass((1, 64), warmup=1, repeats=3, eval_limit=64),),
+    emulated=(MeasurePass((1, 64), warmup=1, repeats=EMULATED_REPEATS, eval_limit=EMULATED_EVAL_LIMIT),),
 )
 FULL = Profile(
     "full",
@@ -49,7 +60,7 @@ FULL = Profile(
         # The 2018 measurement: one call is ~10^4 images, so a few repeats suffice.
         MeasurePass((10_000,), warmup=1, repeats=3),
     ),
-    emulated=(MeasurePass((1, 64), warmup=1, repeats=5, eval_limit=64),),
+    emulated=(MeasurePass((1, 64), warmup=1, repeats=EMULATED_REPEATS, eval_limit=EMULATED_EVAL_LIMIT),),
     note="batch 10000 is not run under emulation (hours per float call under QEMU, and emulated "
     "timings say nothing about a real arm64 CPU)",
 )

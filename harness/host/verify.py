@@ -80,7 +80,11 @@ def check_emulated(
     }
     if agreement >= minimum:
         return dataclasses.replace(result, kernel_path=kernel_path)
-    reason = f"emulated outputs disagree with native: {100 * agreement:.1f}% top-1 agreement"
+    differ = compared - round(agreement * compared)
+    reason = (
+        f"emulated outputs disagree with native: {100 * agreement:.1f}% top-1 agreement "
+        f"({differ} of {compared} images differ)"
+    )
     return dataclasses.replace(
         result,
         status=STATUS_FAILED,
@@ -88,7 +92,7 @@ def check_emulated(
         kernel_path=kernel_path,
         warnings=[
             *result.warnings,
-            f"{reason} on {compared} images (needs {100 * minimum:.0f}%): the timings are of wrong "
+            f"{reason}; needs {100 * minimum:.0f}%: the timings are of wrong "
             "computations; check QEMU_CPU and the emulated cpuinfo.",
         ],
     )
