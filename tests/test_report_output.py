@@ -90,11 +90,33 @@ def test_json_report_round_trips_and_is_skipped_when_reloaded(report, tmp_path):
     assert len(reloaded.file_warnings) == 1  # only broken.json, never report.json
 
 
+def _legends(axes) -> list[str]:
+    legend = axes.get_legend()
+    return [text.get_text() for text in legend.get_texts()] if legend else []
+
+
 def test_plot_shows_both_arches_with_error_bars(report, tmp_path):
     figure = plot.build_figure(report)
-    legends = [text.get_text() for axes in figure.axes for text in axes.get_legend().get_texts()]
-    assert any(label.startswith("amd64") for label in legends)
-    assert any(label.startswith("arm64") and "EMULATED" in label for label in legends)
+    native = [axes for axes in figure.axes if axes.get_title().startswith(plot.NATIVE_TITLE)]
+    emulated = [axes for axes in figure.axes if axes.get_title().startswith(plot.EMULATED_TITLE)]
+    # one native and one emulated panel per (batch, threads): never one axis for both
+    assert len(native) == len(emulated) == len(figure.axes) // 2 > 0
+    assert all(any(label.startswith("amd64") for label in _legends(axes)) for axes in native)
+    assert not any("EMULATED" in label for axes in native for label in _legends(axes))
+    assert any("arm64" in label and "EMULATED" in label for axes in emulated for label in _legends(axes))
+    assert all(axes.get_yscale() == "log" for axes in figure.axes)
+    for axes in native:  # bars with error bars
+        kinds = {type(container).__name__ for container in axes.containers}
+        assert {"BarContainer", "ErrorbarContainer"} <= kinds, kinds
     path = tmp_path / "out" / "speedup.png"
     plot.write_plot(report, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_names_a_machine_that_has_no_interval_instead_of_dropping_it(report):
+    emulated = next(table for table in report.tables if table.emulated)
+    for row in emulated.rows:
+        row.speedup = None  # e.g. fewer than 5 timings under QEMU
+    figure = plot.build_figure(report)
+    notes = [text.get_text() for axes in figure.axes for text in axes.texts]
+    assert notes and all(emulated.label in note and "fewer than 5 timings" in note for note in notes)
