@@ -119,6 +119,14 @@ def test_reproduction_row_states_what_fake_quant_is():
     assert "float kernels plus quantize ops, no int8 arithmetic" in item.text
 
 
+def test_emulated_machines_get_no_reproduction_row():
+    native = machine_results(arch="amd64", host="a")
+    emulated = machine_results(arch="arm64", host="a", emulated=True, time_factor={"tflite-int8": 0.1})
+    items = build_reproductions(build_tables([*native, *emulated]))
+    assert [(item.machine, item.emulated) for item in items] == [(items[0].machine, False)]
+    assert items[0].machine.startswith("amd64")
+
+
 def test_summaries_are_recomputed_from_raw_timings():
     result = make_result("tflite-fp32", median_s=0.4, p50_s=99.0, p90_s=99.0, throughput_ips=1.0)
     row = build_tables([result])[0].rows[0]

@@ -109,6 +109,12 @@ def machine_notes(table: MachineTable) -> list[Note]:
     return notes
 
 
+REPRODUCTION_CAPTION = (
+    "Timing tf-fakequant is not timing int8; only the LiteRT column runs int8 kernels. "
+    "Native machines only: emulated ratios measure QEMU."
+)
+
+
 def reproduction_cells(item: Reproduction) -> list[str]:
     return [
         item.machine,

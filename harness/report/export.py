@@ -70,7 +70,7 @@ def to_markdown(report: Report) -> str:
         out.append("\n## 2018 reproduction: the fake-quant graph is float kernels plus quantize ops\n")
         rows = [cells.reproduction_cells(item) for item in report.reproductions]
         out.append(_table(cells.REPRODUCTION_COLUMNS, rows))
-        out.append("Timing tf-fakequant is not timing int8; only the LiteRT column runs int8 kernels.")
+        out.append(cells.REPRODUCTION_CAPTION)
     if report.comparison is not None:
         comparison = report.comparison
         out.append(f"\n## Compared with {_escape(', '.join(comparison.old_sources))} (old → new)\n")

@@ -66,9 +66,16 @@ def build_verdicts(tables: Sequence[MachineTable]) -> list[Verdict]:
 
 
 def build_reproductions(tables: Sequence[MachineTable]) -> list[Reproduction]:
-    """One 2018 row per machine and (batch, threads) that ran the fake-quant graph."""
+    """One 2018 row per native machine and (batch, threads) that ran the fake-quant graph.
+
+    The row is a speed statement, so emulated machines get none: their ratios
+    measure QEMU (which slows float code far more than int8 code) and stay in
+    their dimmed machine table, never side by side with a CPU's ratios.
+    """
     rows = []
     for table in tables:
+        if table.emulated:
+            continue
         for batch, threads in table.settings():
             fakequant = table.find("tf-fakequant", batch, threads)
             if fakequant is None:
@@ -82,8 +89,6 @@ def build_reproductions(tables: Sequence[MachineTable]) -> list[Reproduction]:
                 f"the TF float graph; real int8 ({_int8_name(int8)}) runs at "
                 f"{_speed(int8, int8_speedup)} of {FLOAT_NAME}"
             )
-            if table.emulated:
-                text += " (emulated: not a measurement of the CPU)"
             rows.append(
                 Reproduction(table.label, table.emulated, batch, threads, fq_speedup, int8_speedup, text)
             )
