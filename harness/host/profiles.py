@@ -41,8 +41,8 @@ class Profile:
 # At 64 images that tolerates no difference at all, yet dynamic-range int8 really
 # differs across arches on near-ties: activations are quantized at run time after
 # float steps summed in a different order per CPU. Measured here on ResNet-50/digits:
-# 2 of 320 top-1 flips, both with native top-2 probabilities < 0.002 apart; the
-# full-integer models matched on all 320. 384 images tolerate 3 such flips, and
+# 2 of 360 top-1 flips (99.4%), both with native top-2 probabilities < 0.002 apart;
+# the other six variants matched on all 360. 384 images tolerate 3 such flips, and
 # still fail an emulator that computes wrong logits (which flips most images).
 EMULATED_EVAL_LIMIT = 384
 # Repeats under emulation: the report needs 5 timings for a bootstrap interval.
