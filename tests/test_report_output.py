@@ -118,5 +118,16 @@ def test_plot_names_a_machine_that_has_no_interval_instead_of_dropping_it(report
     for row in emulated.rows:
         row.speedup = None  # e.g. fewer than 5 timings under QEMU
     figure = plot.build_figure(report)
+    notes = [text.get_text() for axes in figure.axes for text in axes.texts if "interval" in text.get_text()]
+    assert len(notes) == len(emulated.settings())  # one per panel it was timed in
+    assert all(note == f"no interval (failed, or fewer than 5 timings): {emulated.label}" for note in notes)
+
+
+def test_plot_says_when_a_machine_was_not_timed_at_a_batch(report):
+    emulated = next(table for table in report.tables if table.emulated)
+    batch, threads = max(emulated.settings())
+    emulated.rows = [row for row in emulated.rows if row.batch != batch]  # e.g. the quick emulated pass
+    figure = plot.build_figure(report)
     notes = [text.get_text() for axes in figure.axes for text in axes.texts]
-    assert notes and all(emulated.label in note and "fewer than 5 timings" in note for note in notes)
+    assert f"not timed at batch {batch}, {threads} threads: {emulated.label}" in notes
+    assert not any("interval" in note for note in notes)

@@ -72,8 +72,12 @@ def _draw_panel(axes: Axes, tables: list[MachineTable], batch: int, threads: int
     """One bar per machine and variant; machines without an interval say why instead."""
     variants = plotted_variants()
     width = 0.8 / max(1, len(tables))
+    untimed: list[str] = []
     missing: list[str] = []
     for slot, table in enumerate(tables):
+        if (batch, threads) not in table.settings():
+            untimed.append(table.label)
+            continue
         positions, heights, errors = [], [], ([], [])
         for position, variant in enumerate(variants):
             row = table.find(variant, batch, threads)
@@ -104,9 +108,10 @@ def _draw_panel(axes: Axes, tables: list[MachineTable], batch: int, threads: int
     axes.axhline(1.0, color="black", linewidth=0.8)
     axes.set_xticks(range(len(variants)), variants, rotation=20, ha="right", fontsize=8)
     axes.set_ylabel("speed-up vs float (×, log)")
-    if missing:
-        note = "no interval (failed, or fewer than {} timings): {}".format(MIN_SAMPLES, "; ".join(missing))
-        axes.text(0.02, 0.5, note, transform=axes.transAxes, fontsize=7, va="center", wrap=True)
+    notes = [f"not timed at batch {batch}, {threads} threads: {name}" for name in untimed]
+    notes += [f"no interval (failed, or fewer than {MIN_SAMPLES} timings): {name}" for name in missing]
+    if notes:
+        axes.text(0.02, 0.5, "\n".join(notes), transform=axes.transAxes, fontsize=7, va="center", wrap=True)
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize=7, loc="best")
 
