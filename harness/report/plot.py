@@ -42,7 +42,7 @@ def plotted_variants() -> list[str]:
 
 def build_figure(report: Report) -> Figure:
     """A grid: one row per (batch, threads), a native column and (if any) an emulated column."""
-    settings = sorted({setting for table in report.tables for setting in table.settings()}) or [(0, 0)]
+    settings = sorted({setting for table in report.tables for setting in table.settings()})
     groups = [
         (title, tables)
         for title, tables in (
@@ -52,7 +52,7 @@ def build_figure(report: Report) -> Figure:
         if tables
     ]
     columns = max(1, len(groups))
-    figure = Figure(figsize=(PANEL_WIDTH_IN * columns, PANEL_HEIGHT_IN * len(settings)))
+    figure = Figure(figsize=(PANEL_WIDTH_IN * columns, PANEL_HEIGHT_IN * max(1, len(settings))))
     FigureCanvasAgg(figure)
     for row_index, (batch, threads) in enumerate(settings):
         for column_index, (title, tables) in enumerate(groups):
