@@ -27,3 +27,9 @@ def image_tag(arch: str) -> str:
 def docker_platform(arch: str) -> str:
     """The Docker platform string, e.g. ``linux/arm64``."""
     return f"linux/{arch}"
+
+
+def arch_of_machine(machine: str) -> str | None:
+    """Docker's name (amd64, arm64) for a machine name such as uname's x86_64; None if unknown."""
+    machine = machine.lower()
+    return next((arch for arch, uname in ARCHES.items() if machine in (arch, uname)), None)

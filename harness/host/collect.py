@@ -176,14 +176,7 @@ def store(result: schema.Result, results_dir: Path, *, replace_unfinished: bool 
 
 def all_results(results_dir: Path) -> list[schema.Result]:
     """Every valid result below results_dir (invalid files are the report's business)."""
-    results = []
-    if results_dir.is_dir():
-        for path in schema.find_result_files(results_dir):
-            try:
-                results.append(schema.load_result(path))
-            except schema.SchemaError:
-                continue
-    return results
+    return load_delivered(results_dir)[0]
 
 
 def latest_run_id(results_dir: Path) -> str | None:

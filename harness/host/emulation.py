@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
-from harness.host import ARCHES, CACHE_DIR, docker_platform
+from harness.host import ARCHES, CACHE_DIR, arch_of_machine, docker_platform
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 # binfmt entry name per foreign architecture (Debian's qemu-user-static names)
@@ -61,9 +61,9 @@ CPUINFO_DIR = CACHE_DIR / "emulation"
 def host_arch() -> str:
     """This host's Docker architecture name (amd64, arm64), from uname -m."""
     machine = platform.machine().lower()
-    for arch, uname in ARCHES.items():
-        if machine in (arch, uname):
-            return arch
+    arch = arch_of_machine(machine)
+    if arch is not None:
+        return arch
     raise UserError(f"this host's architecture {machine!r} is not one of {', '.join(ARCHES)}.")
 
 

@@ -158,16 +158,8 @@ def stream_build(
 
     No network inside the build (network_mode none): the context carries everything.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     import docker
+    from harness.host.progress import step_bar
 
     log = BuildLog()
     log_path = log_path or context_dir.with_suffix(".build.log")
@@ -175,18 +167,9 @@ def stream_build(
     started = time.monotonic()
     step_started = started
     step_seconds: dict[str, float] = {}
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.fields[tag]}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}", style="dim"),
-        console=console,
-        transient=False,
-    )
+    progress = step_bar(console)
     with log_path.open("w") as log_file, progress:
-        task = progress.add_task(log.step_label(), total=None, tag=tag)
+        task = progress.add_task(log.step_label(), total=None, title=tag)
         try:
             stream = client.api.build(
                 path=str(context_dir),

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from harness.errors import UserError
-from harness.host import ARCHES, image_tag
+from harness.host import ARCHES, arch_of_machine, image_tag
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -203,17 +203,7 @@ def connect_target(target: EngineTarget, local_url: str | None = None) -> docker
 def engine_arch(client: docker.DockerClient) -> str:
     """The architecture the engine's machine runs natively (Docker names: amd64, arm64)."""
     arch = str(client.version().get("Arch", ""))
-    return {"x86_64": "amd64", "aarch64": "arm64"}.get(arch, arch)
-
-
-def image_id(client: docker.DockerClient, tag: str) -> str | None:
-    """The id of tag on that engine, or None when it has no such image."""
-    import docker
-
-    try:
-        return client.images.get(tag).id
-    except docker.errors.ImageNotFound:
-        return None
+    return arch_of_machine(arch) or arch
 
 
 def ship_image(
@@ -228,7 +218,7 @@ def ship_image(
     No registry: docker save (reused when images_dir already holds this image id),
     then docker load on the remote engine, checked by image id.
     """
-    from harness.host.images import load_images, read_manifest, save_images
+    from harness.host.images import image_id, load_images, read_manifest, save_images
 
     tag = image_tag(arch)
     wanted = image_id(local, tag)

@@ -88,7 +88,7 @@ def build_image(
 
     ensure_emulation(arch)  # RUN steps of a foreign arch need QEMU
     tag = tag or image_tag(arch)
-    previous = _image_id(client, tag)
+    previous = image_id(client, tag)
     base = ensure_base_image(client, arch, console, kind=base_kind)
     wheels = read_lock(arch)
     wheel_dir = ensure_wheels(arch, console)
@@ -123,7 +123,8 @@ def build_image(
     return outcome
 
 
-def _image_id(client: docker.DockerClient, tag: str) -> str | None:
+def image_id(client: docker.DockerClient, tag: str) -> str | None:
+    """The id of tag on that engine, or None when it has no such image."""
     import docker
 
     try:
@@ -152,11 +153,11 @@ def remove_stale_images(
             if image.attrs.get("Architecture") == arch and short not in outcome.layer_ids:
                 stale.append(image.id)
     removed = 0
-    for image_id in stale:
+    for stale_id in stale:
         try:
-            if client.images.get(image_id).tags:
+            if client.images.get(stale_id).tags:
                 continue  # someone tagged it: keep
-            client.images.remove(image_id)
+            client.images.remove(stale_id)
             removed += 1
         except docker.errors.APIError:
             pass  # in use by a container, or already gone
