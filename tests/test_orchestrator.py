@@ -352,21 +352,39 @@ def _seed_results(directory: Path) -> dict[Path, bytes]:
     return {path: path.read_bytes()}
 
 
-LIMITS = {
-    "oom": (("--memory", "64m"), "OOM-killed at the 0.1 GiB memory limit (raise --memory)"),
+OOM = (("--memory", "64m"), "OOM-killed at the 0.1 GiB memory limit (raise --memory)")
+# The work under a time limit is endless by construction, so the limit (never the machine's
+# speed) ends it: a million epochs of prepare, a million timed rounds of measure. The measure
+# limit leaves room for the prepare container that checks the artifacts first (seconds).
+PREPARE_LIMITS = {
+    "oom": OOM,
     "timeout": (("--timeout", "3"), "timed out after 3 s and was killed (raise --timeout)"),
 }
+MEASURE_LIMITS = {
+    "oom": OOM,
+    "timeout": (("--timeout", "30"), "timed out after 30 s and was killed (raise --timeout)"),
+}
+ENDLESS_PREPARE = ("--epochs", "1000000")
+ENDLESS_MEASURE = ("--repeats", "1000000")
 
 
-@pytest.mark.parametrize("limit_name", sorted(LIMITS))
+@pytest.mark.parametrize("limit_name", sorted(PREPARE_LIMITS))
 def test_a_prepare_over_its_limit_stops_the_run_and_loses_nothing(client, workdir, tmp_path, limit_name):
     """Fresh artifacts, so the prepare container itself hits the limit: nothing to measure, exit 2."""
-    limit, phrase = LIMITS[limit_name]
+    limit, phrase = PREPARE_LIMITS[limit_name]
     results = tmp_path / "results"
     before = _seed_results(results)
     run_id = f"prep-{limit_name}-{SESSION}"
     proc = host_run(
-        workdir, results, run_id, "--arch", "amd64", "--no-build", *limit, artifacts=tmp_path / "artifacts"
+        workdir,
+        results,
+        run_id,
+        "--arch",
+        "amd64",
+        "--no-build",
+        *limit,
+        *ENDLESS_PREPARE,
+        artifacts=tmp_path / "artifacts",
     )
     assert proc.returncode == 2, explain(proc)
     assert "Traceback" not in proc.stderr
@@ -376,17 +394,17 @@ def test_a_prepare_over_its_limit_stops_the_run_and_loses_nothing(client, workdi
     assert run_containers(client, run_id) == []
 
 
-@pytest.mark.parametrize("limit_name", sorted(LIMITS))
+@pytest.mark.parametrize("limit_name", sorted(MEASURE_LIMITS))
 def test_a_measure_over_its_limit_fails_its_results_and_loses_nothing(
     client, workdir, both_arches, tmp_path, limit_name
 ):
     """Artifacts already prepared (by both_arches), so the measure container hits the limit: exit 1,
     every result it owed is on disk as failed with the reason, earlier results untouched."""
-    limit, phrase = LIMITS[limit_name]
+    limit, phrase = MEASURE_LIMITS[limit_name]
     results = tmp_path / "results"
     before = _seed_results(results)
     run_id = f"meas-{limit_name}-{SESSION}"
-    proc = host_run(workdir, results, run_id, "--arch", "amd64", "--no-build", *limit)
+    proc = host_run(workdir, results, run_id, "--arch", "amd64", "--no-build", *limit, *ENDLESS_MEASURE)
     assert proc.returncode == 1, explain(proc)
     assert "Traceback" not in proc.stderr
     assert "artifacts" in proc.stderr and "reused" in proc.stderr, explain(proc)
@@ -398,3 +416,65 @@ def test_a_measure_over_its_limit_fails_its_results_and_loses_nothing(
     assert {p: p.read_bytes() for p in before} == before
     assert [p.name for p in results.rglob(".tmp-*")] == []
     assert run_containers(client, run_id) == []
+
+
+# --- killed after it delivered everything -----------------------------------------------
+
+
+@pytest.mark.parametrize("delivered_share", ["all", "all but one"])
+def test_a_container_killed_after_delivering_everything_keeps_ok_results_and_the_run_passes(
+    client, workdir, both_arches, tmp_path, delivered_share
+):
+    """The documented rule (plan.ContainerRecord.finished), on a real results volume: a container
+    that timed out after delivering every owed result leaves them ok and the run clean (exit 0),
+    its reason says both; one result short, that one is failed and the run is not clean."""
+    from rich.console import Console
+
+    from harness.host import collect, docker_platform, hosts, plan, runner, steps, volumes
+    from harness.host.emulation import EmulationOptions
+
+    _, delivered = both_arches
+    native = sorted(by_arch(delivered, "amd64").items())
+    sent = native if delivered_share == "all" else native[1:]
+    artifacts = collect.read_artifacts(workdir / "artifacts")
+    expected = collect.Expected(
+        RUN_BOTH, hosts.LOCAL_LABEL, "amd64", False, native[0][1].threads, (1, 64), artifacts
+    )
+    engine = hosts.EngineTarget("amd64")
+    target = plan.Target(
+        engine,
+        client,
+        False,
+        EmulationOptions("amd64", False, docker_platform("amd64")),
+        runner.Limits(1, 2**30),
+    )
+    config = plan.RunConfig(arches=("amd64",), results_dir=tmp_path / "results")
+    volume = volumes.create_volume(client, f"quantbench-test-killed-late-{SESSION}")
+    source = workdir / "results-both"
+    try:
+        volumes.make_dirs(client, image_tag("amd64"), volume, "out")
+        files = {f"out/{r.file_name()}": source / r.file_name() for _, r in sent}
+        volumes.upload(client, image_tag("amd64"), volume, files)
+        outcome = runner.RunOutcome(
+            "measure1", runner.TIMED_OUT, "timed out after 9 s and was killed", 137, 9.0
+        )
+        record = steps._collect(
+            target, expected, outcome, volume, set(), config, "measure1", Console(quiet=True)
+        )
+    finally:
+        volumes.remove_volume(client, volume)
+    stored = results_of(config.results_dir, RUN_BOTH)
+    summary = plan.RunSummary(RUN_BOTH, [record])
+    if delivered_share == "all":
+        assert record.finished and summary.ok  # so `host run` exits 0
+        assert (
+            record.reason
+            == f"timed out after 9 s and was killed, after delivering all {len(native)} results (kept)"
+        )
+        assert {r.status for r in stored} == {"ok"} and len(stored) == len(native)
+    else:
+        assert not record.finished and not summary.ok  # exit 1
+        assert record.reason == "timed out after 9 s and was killed"
+        failed = [r for r in stored if r.status != "ok"]
+        assert [(r.variant, r.batch) for r in failed] == [native[0][0]]
+        assert failed[0].error == "timed out after 9 s and was killed"

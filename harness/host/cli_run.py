@@ -32,6 +32,13 @@ RUN_OPTIONS = (
     arg(
         "--profile", choices=PROFILE_NAMES, default="quick", help="quick: batch 1,64 (default); full: +10000"
     ),
+    arg(
+        "--repeats",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="timed rounds of every measure pass (default: the profile's, 20 native and 5 emulated)",
+    ),
     arg("--model", default="resnet50", help="resnet50 (default) or tiny (tests)"),
     arg("--data", default="digits", help="digits (default), synthetic or cifar100:PATH"),
     arg("--epochs", type=positive_int, default=1, help="float training epochs (default 1)"),
@@ -84,12 +91,12 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
 
     from harness.host import orchestrator
     from harness.host.hosts import parse_host_options
-    from harness.host.profiles import get_profile, parse_memory
+    from harness.host.profiles import get_profile, parse_memory, with_repeats
 
     config = orchestrator.RunConfig(
         arches=tuple(arches),
         host_options=parse_host_options(args.host),
-        profile=get_profile(args.profile),
+        profile=with_repeats(get_profile(args.profile), args.repeats),
         model=args.model,
         data=args.data,
         epochs=args.epochs,
@@ -133,13 +140,13 @@ def _print_summary(summary, console) -> None:
     for column in ("step", "arch", "host", "mode", "outcome", "time", "results", "not ok"):
         table.add_column(column, justify="right" if column in ("time", "results", "not ok") else "left")
     for record in summary.records:
-        style = "green" if record.outcome.ok and not record.failed else "red"
+        style = "green" if record.finished else "red"
         table.add_row(
             record.step,
             record.arch,
             record.host,
             "emulated" if record.emulated else "native",
-            f"[{style}]{record.outcome.reason}[/]",
+            f"[{style}]{record.reason}[/]",
             f"{record.outcome.duration_s:.0f} s",
             str(record.results),
             str(record.failed),

@@ -132,6 +132,18 @@ def undelivered(expected: Expected, delivered: list[schema.Result], done: set[tu
     return [pair for pair in expected.pairs() if pair not in got and pair not in done]
 
 
+def delivered_everything(
+    delivered: list[schema.Result], missing: list[schema.Result], interrupted: bool
+) -> bool:
+    """Whether a container delivered every result it owed, each ``ok`` (see ContainerRecord.finished)."""
+    return (
+        not interrupted
+        and bool(delivered)
+        and not missing
+        and all(r.status == schema.STATUS_OK for r in delivered)
+    )
+
+
 def finished_pairs(results_dir: Path, expected: Expected) -> set[tuple[str, int]]:
     """Pairs of this run, host and arch that already have an ``ok`` result (for --resume)."""
     done = set()

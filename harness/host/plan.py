@@ -70,6 +70,26 @@ class ContainerRecord:
     outcome: runner.RunOutcome
     results: int = 0  # result files written for it (delivered or recorded as failed)
     failed: int = 0  # of those, not ok
+    delivered_all: bool = False  # every result it owed came back from it, each one ok
+
+    @property
+    def finished(self) -> bool:
+        """Whether this container's work is done and sound.
+
+        The rule for a container killed (timeout, OOM, signal) *after* it delivered every
+        result it owed, each ``ok``: the measurement was complete when the kill came (each
+        result is written whole and verified on arrival), so the results stay ``ok``, the
+        container counts as finished and the run can exit 0; ``reason`` says what happened.
+        A container that delivered less leaves ``failed`` results and fails the run.
+        """
+        return self.failed == 0 and (self.outcome.ok or self.delivered_all)
+
+    @property
+    def reason(self) -> str:
+        """How it ended, in one line that agrees with ``finished`` and the results' status."""
+        if self.delivered_all and not self.outcome.ok:
+            return f"{self.outcome.reason}, after delivering all {self.results} results (kept)"
+        return self.outcome.reason
 
 
 @dataclass
@@ -82,7 +102,7 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(r.outcome.ok and r.failed == 0 for r in self.records)
+        return not self.interrupted and all(r.finished for r in self.records)
 
 
 def limits_for(client: docker.DockerClient, config: RunConfig) -> runner.Limits:

@@ -9,7 +9,7 @@ to check that the arm64 build runs and agrees with native, not to be fast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.errors import UserError
 
@@ -70,6 +70,17 @@ FULL = Profile(
     "timings say nothing about a real arm64 CPU)",
 )
 PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
+
+
+def with_repeats(profile: Profile, repeats: int | None) -> Profile:
+    """profile with every pass timing ``repeats`` rounds (None: unchanged)."""
+    if repeats is None:
+        return profile
+    return replace(
+        profile,
+        native=tuple(replace(p, repeats=repeats) for p in profile.native),
+        emulated=tuple(replace(p, repeats=repeats) for p in profile.emulated),
+    )
 
 
 def get_profile(name: str) -> Profile:

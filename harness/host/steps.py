@@ -166,9 +166,9 @@ def measure(
             record = _collect(target, expected, outcome, results_volume, done, config, step, console)
     finally:
         volumes.remove_volume(target.client, results_volume)
-    style = "green" if record.outcome.ok and not record.failed else "red"
+    style = "green" if record.finished else "red"
     console.print(
-        f"[{style}]{'✓' if style == 'green' else '✗'}[/] {title}: {outcome.reason} in "
+        f"[{style}]{'✓' if style == 'green' else '✗'}[/] {title}: {record.reason} in "
         f"{outcome.duration_s:.0f} s, {record.results} results ({record.failed} not ok)"
     )
     return record
@@ -213,4 +213,5 @@ def _collect(
         ):
             record.results += 1
             record.failed += result.status != schema.STATUS_OK
+    record.delivered_all = collect.delivered_everything(delivered, missing, interrupted)
     return record
