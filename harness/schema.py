@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 1 lacks the per-timing process and round (v2 adds fields only): still read,
+# and compared unpaired.
+READABLE_VERSIONS = (1, 2)
 RESULT_KIND = "quantbench.result"
 
 STATUS_OK = "ok"
@@ -68,6 +71,14 @@ class Result:
     warmup: int = 0
     repeats: int = 0
     timings_s: list[float] = field(default_factory=list)
+    # where each timing came from (v2): worker process, round in it, place in the round's order;
+    # variants of one family share (process, round) keys, which the report pairs on
+    timing_process: list[int] = field(default_factory=list)
+    timing_round: list[int] = field(default_factory=list)
+    timing_position: list[int] = field(default_factory=list)
+    processes: int = 1
+    order_seed: int | None = None  # the run's seed of the round orders (each worker's derives from it)
+    cpu_throttling: dict[str, float] | None = None  # CFS periods, throttled periods and seconds
     p50_s: float | None = None
     p90_s: float | None = None
     p99_s: float | None = None
@@ -91,7 +102,7 @@ class Result:
     # where it ran
     host: str = "local"
     arch: str = ""  # "amd64" or "arm64"
-    emulated: bool = False
+    emulated: bool | None = False  # None: the emulation probe failed (unknown, no speed verdict)
     cpu_model: str = ""
     cpu_count: int = 0
     isa_flags: list[str] = field(default_factory=list)
@@ -110,9 +121,9 @@ class Result:
             raise SchemaError("not a JSON object")
         if raw.get("kind") != RESULT_KIND:
             raise SchemaError(f"kind is {raw.get('kind')!r}, not {RESULT_KIND!r}")
-        if raw.get("schema_version") != SCHEMA_VERSION:
+        if raw.get("schema_version") not in READABLE_VERSIONS:
             raise SchemaError(
-                f"schema_version {raw.get('schema_version')!r} is not {SCHEMA_VERSION} "
+                f"schema_version {raw.get('schema_version')!r} is not one of {READABLE_VERSIONS} "
                 "(written by another quantbench version)"
             )
         names = {f.name for f in dataclasses.fields(cls)}
@@ -124,6 +135,10 @@ class Result:
             raise SchemaError(f"status {result.status!r} is not one of {STATUSES}")
         if not all(isinstance(t, (int, float)) and math.isfinite(t) for t in result.timings_s):
             raise SchemaError("timings_s holds a value that is not a finite number")
+        for name in ("timing_process", "timing_round"):
+            keys = getattr(result, name)
+            if keys and len(keys) != len(result.timings_s):
+                raise SchemaError(f"{name} has {len(keys)} entries for {len(result.timings_s)} timings")
         return result
 
     def file_name(self) -> str:

@@ -1,25 +1,77 @@
-"""Interleaving: every round runs every variant once, in a rotated order."""
+"""Rounds inside a worker: a fresh seeded order per round, every variant once per round."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import numpy as np
 
-from harness.bench.measure import batch_images, interleave
+from harness.bench.cgroup import CpuThrottling, parse_cpu_stat, read_throttling
+from harness.bench.measure import batch_images
+from harness.bench.timing import RoundTimings, resident, round_orders, run_rounds, worker_seed
+
+NAMES = ["a", "b", "c", "d", "e"]
 
 
-def test_round_robin_with_rotation():
+def test_the_order_changes_per_round_and_is_reproducible_from_the_seed():
+    orders = round_orders(NAMES, rounds=40, seed=7)
+    assert all(sorted(order) == NAMES for order in orders)  # each variant once per round
+    assert len({tuple(order) for order in orders}) > 20  # not one rotated order
+    assert round_orders(NAMES, rounds=40, seed=7) == orders  # the recorded seed replays it
+    assert round_orders(NAMES, rounds=40, seed=8) != orders
+    # no variant keeps the same predecessor inside its rounds
+    for name in NAMES:
+        predecessors = {order[order.index(name) - 1] for order in orders if order.index(name) > 0}
+        assert len(predecessors) > 1, name
+
+
+def test_worker_seeds_differ_per_batch_process_and_family_and_repeat():
+    seeds = {
+        worker_seed(1, batch, process, family)
+        for batch in (1, 64)
+        for process in (0, 1)
+        for family in ("tf", "litert")
+    }
+    assert len(seeds) == 8
+    assert worker_seed(1, 64, 1, "tf") == worker_seed(1, 64, 1, "tf")
+
+
+def test_run_rounds_times_each_variant_once_per_round_in_the_given_order():
     calls: list[str] = []
-    names = ["a", "b", "c"]
-    states = {n: SimpleNamespace(runner=SimpleNamespace(call=lambda n=n: calls.append(n))) for n in names}
-    timings = {n: [] for n in names}
-    interleave(states, names, repeats=4, timings=timings, log=print)
-    assert calls == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
-    assert all(len(t) == 4 and all(s >= 0 for s in t) for t in timings.values())
+    seen: list[RoundTimings] = []
+    orders = round_orders(NAMES[:3], rounds=4, seed=3)
+    run_rounds({n: (lambda n=n: calls.append(n)) for n in NAMES[:3]}, orders, seen.append)
+    assert calls == [name for order in orders for name in order]
+    assert [t.order for t in seen] == orders
+    assert all(set(t.seconds) == set(NAMES[:3]) and min(t.seconds.values()) >= 0 for t in seen)
+
+
+def test_a_huge_batch_sizes_each_variant_up_and_down_around_its_untimed_call():
+    events: list[str] = []
+    orders = round_orders(["x", "y"], rounds=2, seed=1)
+    run_rounds(
+        {n: (lambda n=n: events.append(f"call {n}")) for n in "xy"},
+        orders,
+        lambda _: None,
+        size_up=lambda n: events.append(f"up {n}"),
+        size_down=lambda n: events.append(f"down {n}"),
+    )
+    expected = [f"{step} {n}" for order in orders for n in order for step in ("up", "call", "down")]
+    assert events == expected  # never two variants sized up at once
+    assert resident(64) and not resident(10_000)
+
+
+def test_cpu_stat_of_cgroup_v1_and_v2(tmp_path):
+    v1 = parse_cpu_stat("nr_periods 120\nnr_throttled 7\nthrottled_time 2500000000\n")
+    v2 = parse_cpu_stat("usage_usec 9\nnr_periods 50\nnr_throttled 2\nthrottled_usec 1500000\n")
+    assert v1 == CpuThrottling(120, 7, 2.5) and v2 == CpuThrottling(50, 2, 1.5)
+    assert v1.since(CpuThrottling(100, 5, 1.0)) == CpuThrottling(20, 2, 1.5)
+    assert parse_cpu_stat("usage_usec 9\n") is None  # no cpu controller counters
+    stat = tmp_path / "cpu.stat"
+    stat.write_text("nr_periods 3\nnr_throttled 0\nthrottled_time 0\n")
+    assert read_throttling((tmp_path / "missing", stat)) == CpuThrottling(3, 0, 0.0)
+    assert read_throttling((tmp_path / "missing",)) is None
 
 
 def test_batch_images_cycles_small_eval_sets():
-    import numpy as np
-
     images = np.arange(3 * 2 * 2 * 1, dtype=np.uint8).reshape(3, 2, 2, 1)
     out = batch_images(images, 7)
     assert out.shape == (7, 2, 2, 1) and out.dtype == np.float32

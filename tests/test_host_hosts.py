@@ -340,6 +340,19 @@ def test_container_settings_are_hygienic_and_keep_the_emulation_fixes():
 
 
 @pytest.mark.parametrize(
+    ("machine_cpus", "cpus", "cpuset"),
+    [(2, 2.0, None), (2, 1.0, "1"), (8, 2.0, "6-7"), (8, 2.5, "6-7"), (4, 8.0, None)],
+)
+def test_a_container_on_a_bigger_machine_is_pinned_to_a_cpuset_of_its_threads(machine_cpus, cpus, cpuset):
+    from harness.host.plan import pinned_cpuset
+
+    assert pinned_cpuset(machine_cpus, cpus) == cpuset
+    kwargs = runner.cpu_limit_kwargs(runner.Limits(cpus, 2**30, pinned_cpuset(machine_cpus, cpus)))
+    # pinned: no CFS quota, which throttles spinning thread pools
+    assert kwargs == ({"cpuset_cpus": cpuset} if cpuset else {"nano_cpus": int(cpus * 1e9)})
+
+
+@pytest.mark.parametrize(
     ("state", "kind", "phrase"),
     [
         ({"exit_code": 0}, runner.OK, "ok"),

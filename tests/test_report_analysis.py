@@ -4,10 +4,16 @@ import re
 
 import pytest
 
-from harness.report.analysis import GATE_FAIL, GATE_PASS, GATE_UNKNOWN, build_tables, kernel_flags
+from harness.report.analysis import GATE_FAIL, GATE_PASS, GATE_UNKNOWN, build_tables, kernel_flags, speedup
 from harness.report.isa import isa_label
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
-from harness.report.verdicts import NO_SPEED_VERDICT, NO_VERDICT, build_reproductions, build_verdicts
+from harness.report.verdicts import (
+    NO_SPEED_VERDICT,
+    NO_VERDICT,
+    UNSTABLE,
+    build_reproductions,
+    build_verdicts,
+)
 from harness.schema import STATUS_FAILED
 from tests.report_fixtures import machine_results, make_result
 
@@ -171,3 +177,47 @@ def test_kernel_flags_name_what_leaves_the_fast_path():
 )
 def test_isa_label(arch, flags, label):
     assert isa_label(arch, flags) == label
+
+
+def test_a_verdict_on_unstable_timings_says_so_instead_of_faster():
+    results = machine_results()
+    base = next(r for r in results if r.variant == "tflite-fp32")
+    base.warnings = ["unstable: stdev is 31% of the mean (over 10%); close other programs, pin the CPU, ..."]
+    [verdict] = verdicts_of(results)
+    assert verdict.outcome == UNSTABLE and verdict.speedup.low > 1.0  # the interval alone says faster
+    assert "faster" not in verdict.text and "slower" not in verdict.text
+    assert "unstable at batch 8, 4 threads, no speed claim" in verdict.text
+    assert "tflite-fp32: unstable: stdev is 31%" in verdict.text
+
+
+def test_with_fewer_than_five_timings_the_2018_row_still_shows_the_point_ratio():
+    results = machine_results(repeats=3, batch=10_000)
+    [item] = build_reproductions(build_tables(results))
+    assert item.fakequant_speedup.ratio == pytest.approx(1.1 / 1.8, rel=0.1)
+    assert not item.fakequant_speedup.has_interval
+    assert "(no interval, n=3) of the TF float graph" in item.text
+    [verdict] = verdicts_of(results)
+    assert verdict.outcome == NO_VERDICT and "too few timings for a confidence interval (" in verdict.text
+
+
+def test_rows_timed_in_the_same_rounds_are_compared_paired():
+    results = machine_results(repeats=20)
+    for result in results:
+        result.timing_process = [i // 10 for i in range(20)]
+        result.timing_round = [i % 10 for i in range(20)]
+    row = build_tables(results)[0].find("tflite-int8", 8, 4)
+    assert row.speedup.method == "paired" and row.speedup.samples == 20
+    other_run = machine_results(repeats=20, variants=["tflite-int8"], run_id="run-2")[0]
+    other_run.timing_process, other_run.timing_round = results[4].timing_process, results[4].timing_round
+    base = next(r for r in results if r.variant == "tflite-fp32")
+    assert speedup(base, other_run).method == "unpaired"  # rounds of another run are not partners
+
+
+def test_unknown_emulation_gets_no_speed_verdict_and_no_2018_row():
+    results = machine_results(emulated=None)
+    tables = build_tables(results + machine_results(host="b"))
+    unknown = next(t for t in tables if t.emulated is None)
+    assert "emulation unknown" in unknown.label
+    verdict = next(v for v in build_verdicts(tables) if v.emulated is None)
+    assert verdict.outcome == NO_SPEED_VERDICT and "emulation probe failed" in verdict.text
+    assert [item.machine for item in build_reproductions(tables)] == [tables[0].label]

@@ -8,10 +8,13 @@ from harness.report.stats import (
     FASTER,
     MIN_SAMPLES,
     NO_DIFFERENCE,
+    PAIRED,
     SLOWER,
     classify,
     invert,
     median_ratio_interval,
+    paired_ratio_interval,
+    point_ratio,
 )
 
 
@@ -92,3 +95,45 @@ def test_invert_turns_a_speed_up_into_a_slow_down():
     assert inverted.ratio == pytest.approx(1.25)
     assert inverted.low == pytest.approx(1.25) and inverted.high == pytest.approx(1.25)
     assert inverted.direction == FASTER
+
+
+def _drifting_rounds(seed: int, ratio: float = 2.0, processes: int = 3, rounds: int = 15):
+    """Per-round timings that share a strong machine drift (the same in both variants of a round)."""
+    rng = random.Random(seed)
+    reference, candidate = {}, {}
+    for process in range(processes):
+        level = rng.uniform(0.7, 1.5)  # each process is one state of the machine
+        for round_index in range(rounds):
+            drift = level * (1.0 + 0.8 * round_index / rounds) * rng.uniform(0.8, 1.25)
+            reference[(process, round_index)] = 0.010 * drift * (1 + rng.gauss(0, 0.02))
+            candidate[(process, round_index)] = 0.010 / ratio * drift * (1 + rng.gauss(0, 0.02))
+    return reference, candidate
+
+
+def test_pairing_rounds_cancels_shared_drift_and_still_covers_the_true_ratio():
+    covered = 0
+    for seed in range(10):
+        reference, candidate = _drifting_rounds(seed)
+        paired = paired_ratio_interval(reference, candidate)
+        unpaired = median_ratio_interval(list(reference.values()), list(candidate.values()))
+        assert paired is not None and unpaired is not None and paired.method == PAIRED
+        assert paired.high - paired.low < (unpaired.high - unpaired.low) / 3, seed
+        covered += paired.low <= 2.0 <= paired.high
+    assert covered >= 9  # a 95% interval may miss once in ten
+
+
+def test_paired_hand_checkable_case_and_too_few_pairs():
+    reference = {(0, r): 4.0 for r in range(6)}
+    candidate = {(0, r): 2.0 for r in range(6)}
+    candidate[(1, 0)] = 1.0  # no partner: not used
+    interval = paired_ratio_interval(reference, candidate)
+    assert (interval.ratio, interval.low, interval.high, interval.samples) == (2.0, 2.0, 2.0, 6)
+    few = {(0, r): 4.0 for r in range(MIN_SAMPLES - 1)}
+    assert paired_ratio_interval(few, {k: 2.0 for k in few}) is None
+
+
+def test_a_point_ratio_has_no_interval_and_no_direction():
+    interval = point_ratio([6.0, 6.2, 6.4], [5.0, 5.2, 5.6])
+    assert interval.ratio == pytest.approx(6.2 / 5.2)
+    assert not interval.has_interval and interval.direction == NO_DIFFERENCE
+    assert invert(interval).low is None and point_ratio([], [1.0]) is None

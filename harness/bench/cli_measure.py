@@ -18,7 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=batch_list, default=(1, 64), help="comma list of batch sizes")
     parser.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1)
     parser.add_argument("--warmup", type=non_negative_int, default=3, help="untimed calls per variant")
-    parser.add_argument("--repeats", type=positive_int, default=20, help="timed rounds")
+    parser.add_argument(
+        "--repeats", type=positive_int, default=20, help="timed rounds in all, shared out over --processes"
+    )
+    parser.add_argument(
+        "--processes",
+        type=positive_int,
+        default=2,
+        help="worker processes per runtime family and batch (default 2: one process is one sample)",
+    )
+    parser.add_argument("--seed", type=non_negative_int, default=None, help="seed of the round orders")
     parser.add_argument("--eval-limit", type=positive_int, default=None, help="evaluate only the first N")
     parser.add_argument("--out", type=Path, required=True, help="results directory")
     parser.add_argument("--host", default=os.environ.get("QUANTBENCH_HOST", "local"), help="host label")
@@ -43,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         warmup=args.warmup,
         repeats=args.repeats,
+        processes=args.processes,
+        seed=args.seed,
         eval_limit=args.eval_limit,
         host=args.host,
         run_id=run_id,

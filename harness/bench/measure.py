@@ -1,29 +1,37 @@
-"""Measure: time the variants interleaved, evaluate them, write one result per file.
+"""Measure: time the variants in worker processes, one runtime family per process.
 
-Timing is round-robin over warm models (one per variant), with the order
-rotated every round so no variant always runs first after a slow neighbour.
-Only the runtime call is timed; raw seconds are kept for every repeat.
+For each batch size, ``processes`` rounds of workers run one after another,
+one worker per runtime family each (families alternate which goes first).
+A worker loads only its family's models, so no runtime disturbs another;
+inside it every round runs each variant once in a fresh seeded order. This
+process holds no model: it starts the workers, gathers what they report and
+writes one result per (variant, batch), keeping every raw timing with the
+process and round it came from (the report pairs variants round by round).
 """
 
 from __future__ import annotations
 
-import gc
+import json
 import platform
+import secrets
+import signal
+import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from harness import schema
 from harness.bench import manifest as mf
-from harness.bench.memory import PeakTracker
-from harness.bench.sysinfo import MACHINE_TO_ARCH, SystemInfo, collect_system_info
+from harness.bench import worker as wk
+from harness.bench.result_writer import BatchTimings, VariantFacts, write_result_file
+from harness.bench.sysinfo import MACHINE_TO_ARCH, collect_system_info
+from harness.bench.timing import worker_seed
 from harness.errors import UserError
 
 ALL = "all"
+WORKER_STOP_GRACE_S = 30
 
 
 @dataclass(frozen=True)
@@ -36,25 +44,26 @@ class MeasureConfig:
     batches: tuple[int, ...]
     threads: int
     warmup: int = 3
-    repeats: int = 20
+    repeats: int = 20  # timed rounds in all, shared out over the processes
+    processes: int = 2
+    seed: int | None = None  # of the round orders; None: a random one, recorded
     eval_limit: int | None = None
     host: str = "local"
     run_id: str = ""
     resume: bool = False
 
+    def rounds_of(self, process_index: int) -> int:
+        """Rounds of one process: ``repeats`` shared out, the first processes taking the remainder."""
+        share, remainder = divmod(self.repeats, self.processes)
+        return share + (process_index < remainder)
+
 
 @dataclass
-class VariantState:
-    """One loaded variant and what is known about it so far."""
+class WorkerFailure(Exception):
+    """A worker process that ended badly; its family's results at that batch say why."""
 
-    name: str
-    entry: mf.ArtifactEntry
-    runner: object
-    load_s: float
-    load_added_bytes: int | None
-    predictions: np.ndarray | None = None
-    kernel_path: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    reason: str
+    log_tail: list[str] = field(default_factory=list)
 
 
 def resolve_variants(requested: tuple[str, ...], manifest: mf.Manifest) -> list[str]:
@@ -93,35 +102,126 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
     if not todo:
         log("every requested result already exists for this run: nothing to do.")
         return []
-    eval_images, eval_labels = load_eval_set(config.artifacts / manifest.eval_file, config.eval_limit)
-    paths = {v: mf.verify_artifact(config.artifacts, manifest.entry(v)) for v in evaluated}
+    _, eval_labels = load_eval_set(config.artifacts / manifest.eval_file, config.eval_limit)
+    for name in evaluated:
+        mf.verify_artifact(config.artifacts, manifest.entry(name))
     info = collect_system_info()
     if config.threads > info.cpu_count:
         log(f"warning: --threads {config.threads} is more than the {info.cpu_count} CPUs available.")
-
-    from harness.bench.runtimes import configure_threads, load_runner
-
-    configure_threads({manifest.entry(v).runtime for v in evaluated}, config.threads)
-    states: dict[str, VariantState] = {}
-    for name in evaluated:
-        tracker = PeakTracker()
-        started = time.perf_counter()
-        runner = load_runner(manifest.entry(name).runtime, paths[name], config.threads)
-        states[name] = VariantState(
-            name, manifest.entry(name), runner, time.perf_counter() - started, tracker.stop()
-        )
-    inputs = np.asarray(eval_images, np.float32) / np.float32(255.0)
-    for name in evaluated:
-        log(f"evaluating {name} on {len(inputs)} images")
-        states[name].predictions = states[name].runner.predict(inputs).argmax(axis=1)
-        states[name].kernel_path = states[name].runner.kernel_path()
-
+    seed = config.seed if config.seed is not None else secrets.randbits(31)
+    facts = {name: VariantFacts(name, manifest.entry(name)) for name in evaluated}
+    to_evaluate = {family: [v for v in evaluated if facts[v].family == family] for family in _families(facts)}
     written: list[Path] = []
+    failed = 0
     for batch in sorted({b for _, b in todo}):
         names = [v for v in timed if (v, batch) in todo]
-        written += measure_batch(config, manifest, info, states, names, batch, eval_images, eval_labels, log)
-        gc.collect()
+        batch_timings = {name: BatchTimings() for name in names}
+        status = schema.STATUS_OK
+        try:
+            for process_index in range(min(config.processes, config.repeats)):
+                families = _families({n: facts[n] for n in names})
+                if process_index % 2:
+                    families.reverse()
+                for family in families:
+                    members = [n for n in names if facts[n].family == family]
+                    if any(batch_timings[n].error for n in members):
+                        continue  # that family already failed at this batch
+                    job = wk.WorkerJob(
+                        artifacts=str(config.artifacts),
+                        family=family,
+                        variants=tuple(members),
+                        evaluate=tuple(to_evaluate.pop(family, ())),
+                        batch=batch,
+                        threads=config.threads,
+                        warmup=config.warmup,
+                        rounds=config.rounds_of(process_index),
+                        seed=worker_seed(seed, batch, process_index, family),
+                        process_index=process_index,
+                        eval_limit=config.eval_limit,
+                    )
+                    try:
+                        run_worker(job, facts, batch_timings)
+                    except WorkerFailure as failure:
+                        log(f"error: the {family} worker at batch {batch} {failure.reason}")
+                        for name in members:
+                            batch_timings[name].error = f"{family} worker {failure.reason}"
+        except KeyboardInterrupt:
+            status = schema.STATUS_INCOMPLETE
+            raise
+        finally:
+            for name in names:
+                written.append(
+                    write_result_file(
+                        config,
+                        manifest,
+                        info,
+                        facts,
+                        name,
+                        batch,
+                        batch_timings[name],
+                        status,
+                        seed,
+                        eval_labels,
+                    )
+                )
+                failed += batch_timings[name].error is not None
+    if failed:
+        raise UserError(
+            f"{failed} of {len(written)} results failed (a worker process died; its log is above); "
+            "the others are written. Fix the cause, then rerun the failed ones."
+        )
     return written
+
+
+def _families(facts: dict[str, VariantFacts]) -> list[str]:
+    return list(dict.fromkeys(f.family for f in facts.values()))
+
+
+def run_worker(job: wk.WorkerJob, facts: dict[str, VariantFacts], timings: dict[str, BatchTimings]) -> None:
+    """Start one worker, fold each event it reports into facts and timings as it arrives."""
+    command = [sys.executable, "-m", "harness.bench.worker", job.to_json()]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # stderr: ours (the log)
+    try:
+        for line in proc.stdout:
+            _fold(json.loads(line), job, facts, timings)
+        code = proc.wait()
+    except KeyboardInterrupt:
+        # In a container only this process gets the signal: pass it on, keep what arrives.
+        proc.send_signal(signal.SIGINT)
+        try:
+            for line in proc.stdout:
+                _fold(json.loads(line), job, facts, timings)
+            proc.wait(timeout=WORKER_STOP_GRACE_S)
+        except (subprocess.TimeoutExpired, json.JSONDecodeError):
+            proc.kill()
+        raise
+    if code != 0:
+        reason = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        raise WorkerFailure(reason)
+
+
+def _fold(
+    event: dict, job: wk.WorkerJob, facts: dict[str, VariantFacts], timings: dict[str, BatchTimings]
+) -> None:
+    kind = event.pop("event")
+    name = event.get("variant")
+    if kind == wk.EVENT_LOADED:
+        facts[name].runtime_name = event["runtime"]
+        facts[name].load_s = event["load_s"]
+        facts[name].load_added_bytes = event["load_added_bytes"]
+    elif kind == wk.EVENT_EVALUATED:
+        facts[name].predictions = np.asarray(event["predictions"], dtype=np.int64)
+        facts[name].kernel_path = event["kernel_path"]
+    elif kind == wk.EVENT_READY and name in timings:
+        timings[name].note_memory(facts[name].load_added_bytes, event["added_bytes"])
+    elif kind == wk.EVENT_ROUND:
+        for position, variant in enumerate(event["order"]):
+            timings[variant].add(event["seconds"][variant], job.process_index, event["round"], position)
+    elif kind == wk.EVENT_THROTTLING:
+        for variant in job.variants:
+            timings[variant].add_throttling(event)
+    for variant in job.variants:
+        timings[variant].seeds[job.process_index] = job.seed
 
 
 def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]]:
@@ -158,144 +258,3 @@ def load_eval_set(path: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray
     if len(images) == 0:
         raise UserError(f"the eval set {path} holds no images; rerun prepare with more data.")
     return images, labels
-
-
-def measure_batch(
-    config: MeasureConfig,
-    manifest: mf.Manifest,
-    info: SystemInfo,
-    states: dict[str, VariantState],
-    names: list[str],
-    batch: int,
-    eval_images: np.ndarray,
-    eval_labels: np.ndarray,
-    log,
-) -> list[Path]:
-    """Warm every variant at this batch, time them interleaved, write their results."""
-    started_at = _now()
-    images = batch_images(eval_images, batch)
-    added_bytes: dict[str, int | None] = {}
-    for name in names:
-        tracker = PeakTracker()
-        states[name].runner.prepare(batch, images)
-        for _ in range(config.warmup):
-            states[name].runner.call()
-        batch_added = tracker.stop()
-        load_added = states[name].load_added_bytes
-        added_bytes[name] = None if batch_added is None or load_added is None else batch_added + load_added
-    timings: dict[str, list[float]] = {name: [] for name in names}
-    status = schema.STATUS_OK
-    log(f"batch {batch}: timing {len(names)} variants interleaved, {config.repeats} rounds")
-    try:
-        interleave(states, names, config.repeats, timings, log)
-    except KeyboardInterrupt:
-        status = schema.STATUS_INCOMPLETE
-        raise
-    finally:
-        written = [
-            write_one(
-                config,
-                manifest,
-                info,
-                states,
-                name,
-                batch,
-                timings[name],
-                status,
-                added_bytes,
-                eval_labels,
-                started_at,
-            )
-            for name in names
-        ]
-    return written
-
-
-def interleave(states, names: list[str], repeats: int, timings: dict[str, list[float]], log) -> None:
-    """Round-robin: each round runs every variant once, order rotated per round."""
-    clock = time.perf_counter
-    # bind everything once: the timed region holds one call and two clock reads
-    slots = [(states[name].runner.call, timings[name].append) for name in names]
-    step = max(1, repeats // 5)
-    for round_index in range(repeats):
-        shift = round_index % len(slots)
-        for call, record in slots[shift:] + slots[:shift]:
-            start = clock()
-            call()
-            record(clock() - start)
-        if (round_index + 1) % step == 0 or round_index + 1 == repeats:
-            print(f"  round {round_index + 1}/{repeats}", file=sys.stderr, flush=True)
-
-
-def write_one(
-    config, manifest, info, states, name, batch, timings, status, added_bytes, eval_labels, started_at
-) -> Path:
-    state = states[name]
-    family, precision, baseline = schema.VARIANTS[name]
-    predictions = state.predictions
-    top1 = agreement = None
-    if predictions is not None:
-        if manifest.has_labels:
-            top1 = float(np.mean(predictions == eval_labels))
-        reference = states.get(baseline)
-        if reference is not None and reference.predictions is not None:
-            agreement = float(np.mean(predictions == reference.predictions))
-    warnings = schema.stability_warnings(timings) if timings else []
-    if status == schema.STATUS_INCOMPLETE:
-        warnings.append(f"interrupted after {len(timings)} of {config.repeats} repeats; rerun with --resume.")
-    if not manifest.has_labels:
-        warnings.append(f"data '{manifest.data}' has no real labels: top-1 is n/a.")
-    result = schema.Result(
-        variant=name,
-        runtime=state.runner.runtime_name,
-        batch=batch,
-        threads=config.threads,
-        run_id=config.run_id,
-        status=status,
-        error="interrupted" if status == schema.STATUS_INCOMPLETE else None,
-        family=family,
-        precision=precision,
-        baseline_variant=baseline,
-        warmup=config.warmup,
-        repeats=len(timings),
-        timings_s=list(timings),
-        top1=top1,
-        eval_images=len(eval_labels),
-        agreement_with_float=agreement,
-        predictions=[int(p) for p in predictions] if predictions is not None else [],
-        data=manifest.data,
-        model_bytes=state.entry.size_bytes,
-        artifact_sha256=state.entry.sha256,
-        load_s=round(state.load_s, 4),
-        peak_rss_bytes=added_bytes.get(name),
-        kernel_path=state.kernel_path,
-        host=config.host,
-        arch=info.arch,
-        emulated=info.emulated,
-        cpu_model=info.cpu_model,
-        cpu_count=info.cpu_count,
-        isa_flags=info.isa_flags,
-        versions={**info.versions, "model": manifest.model},
-        started_at=started_at,
-        finished_at=_now(),
-        warnings=warnings,
-    )
-    for key, value in schema.summarize_timings(timings, batch).items():
-        setattr(result, key, value)
-    try:
-        return schema.write_result(result, config.out)
-    except FileExistsError as error:
-        raise UserError(
-            f"{config.out / result.file_name()} exists already; use a new --run-id, or --resume "
-            "with the same --run-id to finish an interrupted run."
-        ) from error
-    except OSError as error:  # disk full, quota, read-only: earlier files stay valid
-        raise UserError(
-            f"cannot write {result.file_name()} to {config.out} ({error.strerror}); the results "
-            "already written there are intact: free space, then rerun with "
-            f"--resume --run-id {config.run_id}."
-        ) from error
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

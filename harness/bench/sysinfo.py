@@ -37,7 +37,7 @@ class SystemInfo:
     """What a result needs to say about where it ran."""
 
     arch: str
-    emulated: bool
+    emulated: bool | None  # None: the probe failed
     emulator_arch: str | None
     cpu_model: str
     cpu_count: int
@@ -51,7 +51,8 @@ def collect_system_info() -> SystemInfo:
     arch = MACHINE_TO_ARCH.get(machine, machine)
     cpuinfo = _read_cpuinfo()
     executing_arch = child_executable_arch()
-    emulated = executing_arch is not None and executing_arch != arch
+    # A failed probe is "unknown", never "native": an emulated timing must not pass as real.
+    emulated = None if executing_arch is None else executing_arch != arch
     return SystemInfo(
         arch=arch,
         emulated=emulated,

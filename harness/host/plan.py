@@ -107,9 +107,21 @@ class RunSummary:
 
 def limits_for(client: docker.DockerClient, config: RunConfig) -> runner.Limits:
     info = client.info()
-    cpus = config.cpus or float(info.get("NCPU") or 1)
+    machine_cpus = int(info.get("NCPU") or 1)
+    cpus = config.cpus or float(machine_cpus)
     memory = config.memory_bytes or int(MEMORY_SHARE * int(info.get("MemTotal") or 4 * 2**30))
-    return runner.Limits(cpus=cpus, memory_bytes=memory)
+    return runner.Limits(cpus=cpus, memory_bytes=memory, cpuset=pinned_cpuset(machine_cpus, cpus))
+
+
+def pinned_cpuset(machine_cpus: int, cpus: float) -> str | None:
+    """The last ``int(cpus)`` CPUs when the machine has more (the bench runs that many threads):
+    a cpuset never throttles a spinning thread pool the way a CFS quota does. CPU 0, which
+    serves most interrupts, is the last one given."""
+    threads = max(1, int(cpus))
+    if machine_cpus <= threads:
+        return None
+    first = machine_cpus - threads
+    return f"{first}-{machine_cpus - 1}" if threads > 1 else str(first)
 
 
 def labels(run_id: str, arch: str, role: str, host: str) -> dict[str, str]:

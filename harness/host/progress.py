@@ -23,23 +23,24 @@ _PREPARE_REUSED = re.compile(r"up to date .*: reused")
 
 @dataclass
 class MeasureSteps:
-    """measure's work: one evaluation per variant, then `repeats` rounds per batch size."""
+    """measure's work: one evaluation per variant, then one worker per (batch, process, family),
+    each timing `rounds` rounds."""
 
     evaluations: int
-    batches: int
-    repeats: int
+    workers: int
+    rounds_per_worker: int
     evaluated: int = 0
-    batches_started: int = 0
+    batches_started: int = 0  # workers that started timing
     rounds: int = 0
 
     @property
     def total(self) -> int:
-        return self.evaluations + self.batches * self.repeats
+        return self.evaluations + self.workers * self.rounds_per_worker
 
     @property
     def completed(self) -> int:
-        finished_batches = max(self.batches_started - 1, 0)
-        return min(self.evaluated + finished_batches * self.repeats + self.rounds, self.total)
+        finished_workers = max(self.batches_started - 1, 0)
+        return min(self.evaluated + finished_workers * self.rounds_per_worker + self.rounds, self.total)
 
     def feed(self, line: str) -> None:
         if _EVALUATING.match(line):

@@ -53,6 +53,7 @@ class Limits:
 
     cpus: float
     memory_bytes: int
+    cpuset: str | None = None  # e.g. "2-3": pinned instead of a CFS quota (which throttles)
 
 
 @dataclass
@@ -105,13 +106,20 @@ def container_kwargs(spec: ContainerSpec) -> dict[str, Any]:
         user=BENCH_USER,
         security_opt=["no-new-privileges"],
         cap_drop=["ALL"],
-        nano_cpus=int(spec.limits.cpus * 1e9),
+        **cpu_limit_kwargs(spec.limits),
         mem_limit=spec.limits.memory_bytes,
         memswap_limit=spec.limits.memory_bytes,  # no swap: an OOM shows as an OOM, not as slowness
         init=True,  # a PID 1 that forwards signals and reaps; under QEMU a must
         ulimits=[*ulimits, {"Name": "core", "Soft": 0, "Hard": 0}],
     )
     return kwargs
+
+
+def cpu_limit_kwargs(limits: Limits) -> dict[str, Any]:
+    """A cpuset when the container is pinned, else a CFS quota of ``cpus``."""
+    if limits.cpuset:
+        return {"cpuset_cpus": limits.cpuset}
+    return {"nano_cpus": int(limits.cpus * 1e9)}
 
 
 def signal_name(number: int) -> str:

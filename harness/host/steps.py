@@ -156,7 +156,12 @@ def measure(
             emulation=target.emulation,
             timeout_s=config.timeout_s,
         )
-        steps = MeasureSteps(len(artifacts.variants), len(measure_pass.batches), measure_pass.repeats)
+        families = len({a.runtime for a in artifacts.variants})
+        steps = MeasureSteps(
+            len(artifacts.variants),
+            len(measure_pass.batches) * measure_pass.processes * families,
+            measure_pass.rounds_per_process,
+        )
         with ContainerProgress(console, title, steps) as progress:
             outcome = runner.run_container(
                 target.client, spec, progress.line, log_path(config, run_id, label, target.arch, step)

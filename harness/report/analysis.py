@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from harness.report.isa import isa_label
-from harness.report.stats import RatioInterval, median_ratio_interval
+from harness.report.stats import RatioInterval, median_ratio_interval, paired_ratio_interval, point_ratio
 from harness.schema import STATUS_OK, VARIANTS, Result, summarize_timings
 
 # MLPerf-style: a quantized model passes when it keeps 99% of float top-1.
@@ -23,7 +23,7 @@ INT8_PRECISIONS = ("int8", "int8-qat", "dynamic-int8")
 GATE_PASS, GATE_FAIL, GATE_UNKNOWN = "pass", "fail", "n/a"
 MAX_OPS_NAMED = 4
 
-TableKey = tuple[str, str, bool]  # host, arch, emulated
+TableKey = tuple[str, str, bool | None]  # host, arch, emulated (None: unknown)
 
 
 @dataclass
@@ -69,7 +69,7 @@ class MachineTable:
 
     host: str
     arch: str
-    emulated: bool
+    emulated: bool | None  # None: the emulation probe failed, so not known to be a CPU measurement
     isa: str  # label from isa.isa_label
     isa_flags: list[str]
     cpu_model: str
@@ -78,7 +78,7 @@ class MachineTable:
     @property
     def label(self) -> str:
         """E.g. "amd64 (AVX2, no VNNI, native) on ci-amd64"."""
-        mode = "emulated" if self.emulated else "native"
+        mode = {True: "emulated", False: "native"}.get(self.emulated, "emulation unknown")
         return f"{self.arch} ({self.isa}, {mode}) on {self.host}"
 
     def find(self, variant: str, batch: int, threads: int) -> Row | None:
@@ -158,12 +158,37 @@ def _row(result: Result, baseline: Result | None) -> Row:
         return row  # a failed or interrupted run is listed, never compared
     usable_baseline = baseline is not None and baseline.status == STATUS_OK
     if usable_baseline and not row.is_baseline:
-        row.speedup = median_ratio_interval(baseline.timings_s, result.timings_s)
+        row.speedup = speedup(baseline, result)
         if result.top1 is not None and baseline.top1 is not None:
             row.top1_delta_pt = 100.0 * (result.top1 - baseline.top1)
     if row.precision in GATED_PRECISIONS:
         row.accuracy_gate = _gate(result, baseline if usable_baseline else None)
     return row
+
+
+def speedup(baseline: Result, result: Result) -> RatioInterval | None:
+    """result's speed-up over baseline: paired by (process, round) when both were timed in
+    the same rounds of one run, else unpaired; a point ratio when too few for an interval."""
+    reference, candidate = _timings_by_round(baseline), _timings_by_round(result)
+    interval = None
+    if reference and candidate and baseline.run_id == result.run_id:
+        interval = paired_ratio_interval(reference, candidate)
+    else:
+        interval = median_ratio_interval(baseline.timings_s, result.timings_s)
+    return interval or point_ratio(baseline.timings_s, result.timings_s)
+
+
+def _timings_by_round(result: Result) -> dict[tuple[int, int], float]:
+    """{(process, round): seconds}, or {} for results that do not say (schema v1)."""
+    processes, rounds = result.timing_process, result.timing_round
+    if not processes or len(processes) != len(result.timings_s) or len(rounds) != len(result.timings_s):
+        return {}
+    return {(p, r): t for p, r, t in zip(processes, rounds, result.timings_s, strict=True)}
+
+
+def unstable_reasons(row: Row) -> list[str]:
+    """The warnings that make a row's timings untrustworthy for a speed claim."""
+    return [w for w in row.warnings if w.startswith(("unstable:", "CPU throttled"))]
 
 
 def _gate(result: Result, baseline: Result | None) -> str:
@@ -187,7 +212,7 @@ def _variant_order(variant: str) -> int:
 
 def _table_order(key: TableKey) -> tuple[bool, str, str]:
     host, arch, emulated = key
-    return (emulated, arch, host)  # native tables first
+    return (emulated is not False, emulated is None, arch, host)  # native tables first
 
 
 def _op_names(ops: object) -> str:

@@ -67,7 +67,17 @@ def compare_results(old: LoadedResults, new: LoadedResults, old_sources: Sequenc
     pairs += _match_across_hosts(old_by_key, new_by_key)
     changes = [_change(a, b) for a, b in pairs]
     order = list(VARIANTS)
-    changes.sort(key=lambda c: (c.emulated, c.arch, c.new_host, c.batch, c.threads, order.index(c.variant)))
+    changes.sort(
+        key=lambda c: (
+            c.emulated is not False,
+            c.emulated is None,
+            c.arch,
+            c.new_host,
+            c.batch,
+            c.threads,
+            order.index(c.variant),
+        )
+    )
     return Comparison(
         old_sources=list(old_sources),
         changes=changes,

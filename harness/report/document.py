@@ -11,9 +11,17 @@ from harness.report.load import LoadedResults
 from harness.report.verdicts import Reproduction, Verdict, build_reproductions, build_verdicts
 
 DEFINITIONS = (
-    "speed-up = median(float baseline time) / median(variant time), same runtime family, host, arch, "
-    "batch and threads; [low–high] is a 95% bootstrap interval (independent resampling of the raw "
-    "timings); an interval touching 1 means no measurable difference.",
+    "timing: each runtime family runs in its own worker processes (2 per batch natively), so no "
+    "runtime's threads or allocator slow another's; within a process every round runs each variant "
+    "of the family once, in a fresh order drawn from a recorded seed.",
+    "speed-up = median over rounds of (float baseline time / variant time), same runtime family, "
+    "host, arch, batch and threads: a paired design, since the variants of one round share the "
+    "machine's state. [low–high] is a 95% bootstrap interval that resamples worker processes, then "
+    "rounds within each; an interval touching 1 means no measurable difference. Results without "
+    "round data compare medians, resampling each side on its own. With fewer than 5 timings the "
+    "point ratio is shown with no interval and no verdict.",
+    "a verdict on timings flagged unstable (stdev over 10% of the mean) or CPU-throttled says so "
+    "instead of claiming faster or slower.",
     "accuracy gate (MLPerf-style): a quantized model passes when its top-1 is at least 99% of the "
     "float model's top-1.",
     "tf-fakequant is the 2018 setup: the QAT graph run in TensorFlow, i.e. float kernels plus "

@@ -29,6 +29,8 @@ def ratio(interval: RatioInterval | None) -> str:
     """ "1.27× [1.21–1.33]"."""
     if interval is None:
         return DASH
+    if interval.low is None or interval.high is None:
+        return f"{interval.ratio:.2f}× (no interval, n={interval.samples})"
     return f"{interval.ratio:.2f}× [{interval.low:.2f}–{interval.high:.2f}]"
 
 

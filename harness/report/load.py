@@ -133,8 +133,9 @@ def _check_shapes(result: Result) -> None:
         "isa_flags": list,
         "warnings": list,
         "kernel_path": dict,
-        "emulated": bool,
     }
+    if result.emulated is not None and not isinstance(result.emulated, bool):
+        raise SchemaError(f"emulated is {type(result.emulated).__name__}, not bool or null")
     for name, kind in expected.items():
         value = getattr(result, name)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):

@@ -30,8 +30,9 @@ EMULATED_TITLE = "EMULATED (QEMU): ratios measure the emulator, not an arm64 CPU
 
 def machine_legend(table: MachineTable) -> str:
     """Legend entry of one machine; emulated ones say so."""
-    if table.emulated:
-        return f"{table.arch} on {table.host}, EMULATED (not a CPU measurement)"
+    if table.emulated is not False:
+        mode = "EMULATED" if table.emulated else "EMULATION UNKNOWN"
+        return f"{table.arch} on {table.host}, {mode} (not a CPU measurement)"
     return f"{table.arch} on {table.host} ({table.isa})"
 
 
@@ -46,8 +47,8 @@ def build_figure(report: Report) -> Figure:
     groups = [
         (title, tables)
         for title, tables in (
-            (NATIVE_TITLE, [t for t in report.tables if not t.emulated]),
-            (EMULATED_TITLE, [t for t in report.tables if t.emulated]),
+            (NATIVE_TITLE, [t for t in report.tables if t.emulated is False]),
+            (EMULATED_TITLE, [t for t in report.tables if t.emulated is not False]),
         )
         if tables
     ]
@@ -81,7 +82,7 @@ def _draw_panel(axes: Axes, tables: list[MachineTable], batch: int, threads: int
         positions, heights, errors = [], [], ([], [])
         for position, variant in enumerate(variants):
             row = table.find(variant, batch, threads)
-            if row is None or row.speedup is None:
+            if row is None or row.speedup is None or not row.speedup.has_interval:
                 continue
             positions.append(position + (slot - (len(tables) - 1) / 2) * width)
             heights.append(row.speedup.ratio)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from harness.report import fmt
-from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row
+from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row, unstable_reasons
 from harness.report.isa import has_int8_dot_product, missing_int8_instructions
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER, RatioInterval, invert
 
@@ -21,6 +21,7 @@ VERDICT_VARIANTS = {"tflite-int8": "full-integer int8", "tflite-int8-qat": "QAT 
 FLOAT_NAME = "float32 LiteRT"
 NO_SPEED_VERDICT = "no speed verdict"
 NO_VERDICT = "no verdict"
+UNSTABLE = "unstable"  # an interval exists, but a side's timings carry an instability warning
 
 
 @dataclass
@@ -30,10 +31,10 @@ class Verdict:
     machine: str
     host: str
     arch: str
-    emulated: bool
+    emulated: bool | None
     batch: int
     threads: int
-    outcome: str  # stats.FASTER / SLOWER / NO_DIFFERENCE, or NO_SPEED_VERDICT / NO_VERDICT
+    outcome: str  # stats.FASTER / SLOWER / NO_DIFFERENCE, or NO_SPEED_VERDICT / NO_VERDICT / UNSTABLE
     text: str
     variant: str | None = None
     speedup: RatioInterval | None = None
@@ -47,7 +48,7 @@ class Reproduction:
     """What the 2018 author timed (TF fake-quant vs TF float) next to real int8."""
 
     machine: str
-    emulated: bool
+    emulated: bool | None
     batch: int
     threads: int
     fakequant_speedup: RatioInterval | None
@@ -74,7 +75,7 @@ def build_reproductions(tables: Sequence[MachineTable]) -> list[Reproduction]:
     """
     rows = []
     for table in tables:
-        if table.emulated:
+        if table.emulated is not False:  # emulated, or not known to be native
             continue
         for batch, threads in table.settings():
             fakequant = table.find("tf-fakequant", batch, threads)
@@ -110,15 +111,29 @@ def _verdict(table: MachineTable, batch: int, threads: int) -> Verdict:
         verdict.text = f"{head}{NO_VERDICT} {where}: {problem}"
         return verdict
     accuracy = _accuracy(int8)
-    if table.emulated:
+    if table.emulated is not False:
         verdict.outcome = NO_SPEED_VERDICT
+        why = (
+            f"emulated timings measure QEMU, not {table.arch} hardware"
+            if table.emulated
+            else "the emulation probe failed, so these may be emulated timings"
+        )
+        verdict.text = f"{head}{NO_SPEED_VERDICT} {where}: {why}; {accuracy}"
+        return verdict
+    if int8.speedup is None or not int8.speedup.has_interval:
         verdict.text = (
-            f"{head}{NO_SPEED_VERDICT} {where}: emulated timings measure QEMU, not "
-            f"{table.arch} hardware; {accuracy}"
+            f"{head}{NO_VERDICT} {where}: too few timings for a confidence interval "
+            f"({fmt.ratio(int8.speedup)}); {accuracy}"
         )
         return verdict
-    if int8.speedup is None:
-        verdict.text = f"{head}{NO_VERDICT} {where}: too few timings for a confidence interval; {accuracy}"
+    unstable = [f"{row.variant}: {reason}" for row in (int8, base) for reason in unstable_reasons(row)]
+    if unstable:
+        verdict.outcome = UNSTABLE
+        verdict.speedup = int8.speedup
+        verdict.text = (
+            f"{head}{UNSTABLE} {where}, no speed claim (measured {fmt.ratio(int8.speedup)}): "
+            f"{unstable[0]}; {accuracy}"
+        )
         return verdict
     name = VERDICT_VARIANTS[int8.variant]
     verdict.speedup = int8.speedup
@@ -180,7 +195,7 @@ def _speed(row: Row | None, speedup: RatioInterval | None) -> str:
         return "— (not measured)"
     if not row.ok:
         return f"— ({row.status})"
-    return fmt.ratio(speedup) if speedup else "— (no interval)"
+    return fmt.ratio(speedup) if speedup else "— (no timings)"
 
 
 def _int8_name(row: Row | None) -> str:

@@ -35,10 +35,15 @@ class LiteRTRunner:
             self._interpreter.allocate_tensors()
             self._batch = batch
 
-    def prepare(self, batch: int, images: np.ndarray) -> None:
+    def prepare(self, batch: int, images: np.ndarray, warm: bool = True) -> None:
         self._resize(batch)
         self._interpreter.set_tensor(self._input, images)
-        self.call()
+        if warm:
+            self.call()
+
+    def release(self) -> None:
+        """Back to batch 1, so the arena of a huge batch is not kept."""
+        self._resize(1)
 
     def call(self) -> None:
         """Replaced per instance by the interpreter's own bound ``invoke`` (no extra frame)."""

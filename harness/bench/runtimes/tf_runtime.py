@@ -32,9 +32,14 @@ class TensorFlowRunner:
             op.type for op in self._serve.get_concrete_function().graph.get_operations()
         ]
 
-    def prepare(self, batch: int, images: np.ndarray) -> None:
+    def prepare(self, batch: int, images: np.ndarray, warm: bool = True) -> None:
         self._batch_input = self._tf.constant(images)
-        self.call()  # traces once per shape outside the timed loop
+        if warm:
+            self.call()  # traces once per shape outside the timed loop
+
+    def release(self) -> None:
+        """Drop the batch input (activations are freed when each call returns)."""
+        self._batch_input = None
 
     def call(self) -> None:
         self._serve(self._batch_input).numpy()

@@ -1,0 +1,178 @@
+"""What measure learns about each variant, and the one result file it writes per batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from harness import schema
+from harness.bench import manifest as mf
+from harness.errors import UserError
+
+if TYPE_CHECKING:
+    from harness.bench.measure import MeasureConfig
+    from harness.bench.sysinfo import SystemInfo
+
+
+@dataclass
+class VariantFacts:
+    """One variant: its artifact, and what its workers reported once (load, evaluation)."""
+
+    name: str
+    entry: mf.ArtifactEntry
+    runtime_name: str = ""
+    load_s: float | None = None
+    load_added_bytes: int | None = None
+    predictions: np.ndarray | None = None
+    kernel_path: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def family(self) -> str:
+        return self.entry.runtime
+
+
+@dataclass
+class BatchTimings:
+    """Every timed call of one variant at one batch, with the process and round it came from."""
+
+    seconds: list[float] = field(default_factory=list)
+    processes: list[int] = field(default_factory=list)
+    rounds: list[int] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # place in its round's order
+    seeds: dict[int, int] = field(default_factory=dict)  # process -> order seed
+    peak_added_bytes: int | None = None
+    throttling: dict[str, float] | None = None
+    throttling_unknown: bool = False
+    error: str | None = None
+    started_at: str = field(default_factory=lambda: now())
+
+    def add(self, seconds: float, process: int, round_index: int, position: int) -> None:
+        self.seconds.append(seconds)
+        self.processes.append(process)
+        self.rounds.append(round_index)
+        self.positions.append(position)
+
+    def note_memory(self, load_added: int | None, batch_added: int | None) -> None:
+        if load_added is None or batch_added is None:
+            return
+        self.peak_added_bytes = max(self.peak_added_bytes or 0, load_added + batch_added)
+
+    def add_throttling(self, counters: dict[str, Any]) -> None:
+        if counters.get("periods") is None:
+            self.throttling_unknown = True
+            return
+        total = self.throttling or {"periods": 0, "throttled_periods": 0, "throttled_s": 0.0}
+        for key in total:
+            total[key] += counters[key]
+        self.throttling = total
+
+
+def throttling_warning(throttling: dict[str, float] | None) -> list[str]:
+    """A warning when the cgroup's CPU quota cut in while this variant was timed."""
+    if not throttling or not throttling.get("throttled_periods"):
+        return []
+    return [
+        f"CPU throttled in {int(throttling['throttled_periods'])} of {int(throttling['periods'])} "
+        f"scheduler periods ({throttling['throttled_s']:.2f} s) while timing: the container's CPU quota "
+        "cut in; give it a CPU limit above --threads or pin it to a cpuset of that size."
+    ]
+
+
+def write_result_file(
+    config: MeasureConfig,
+    manifest: mf.Manifest,
+    info: SystemInfo,
+    facts: dict[str, VariantFacts],
+    name: str,
+    batch: int,
+    timings: BatchTimings,
+    status: str,
+    seed: int,
+    eval_labels: np.ndarray,
+):
+    """Write the result of one variant at one batch; UserError when the file cannot be written."""
+    fact = facts[name]
+    family, precision, baseline = schema.VARIANTS[name]
+    if timings.error is not None:
+        status = schema.STATUS_FAILED
+    top1 = agreement = None
+    if fact.predictions is not None:
+        if manifest.has_labels:
+            top1 = float(np.mean(fact.predictions == eval_labels))
+        reference = facts.get(baseline)
+        if reference is not None and reference.predictions is not None:
+            agreement = float(np.mean(fact.predictions == reference.predictions))
+    warnings = schema.stability_warnings(timings.seconds) if timings.seconds else []
+    warnings += throttling_warning(timings.throttling)
+    if status == schema.STATUS_INCOMPLETE:
+        warnings.append(
+            f"interrupted after {len(timings.seconds)} of {config.repeats} repeats; rerun with --resume."
+        )
+    if not manifest.has_labels:
+        warnings.append(f"data '{manifest.data}' has no real labels: top-1 is n/a.")
+    if info.emulated is None:
+        warnings.append("emulation unknown (the probe could not read a child process): no speed verdict.")
+    error = timings.error or ("interrupted" if status == schema.STATUS_INCOMPLETE else None)
+    result = schema.Result(
+        variant=name,
+        runtime=fact.runtime_name or fact.entry.runtime,
+        batch=batch,
+        threads=config.threads,
+        run_id=config.run_id,
+        status=status,
+        error=error,
+        family=family,
+        precision=precision,
+        baseline_variant=baseline,
+        warmup=config.warmup,
+        repeats=len(timings.seconds),
+        timings_s=list(timings.seconds),
+        timing_process=list(timings.processes),
+        timing_round=list(timings.rounds),
+        timing_position=list(timings.positions),
+        processes=len(set(timings.processes)),
+        order_seed=seed,
+        cpu_throttling=timings.throttling,
+        top1=top1,
+        eval_images=len(eval_labels),
+        agreement_with_float=agreement,
+        predictions=[int(p) for p in fact.predictions] if fact.predictions is not None else [],
+        data=manifest.data,
+        model_bytes=fact.entry.size_bytes,
+        artifact_sha256=fact.entry.sha256,
+        load_s=fact.load_s,
+        peak_rss_bytes=timings.peak_added_bytes,
+        kernel_path=fact.kernel_path,
+        host=config.host,
+        arch=info.arch,
+        emulated=info.emulated,
+        cpu_model=info.cpu_model,
+        cpu_count=info.cpu_count,
+        isa_flags=info.isa_flags,
+        versions={**info.versions, "model": manifest.model},
+        started_at=timings.started_at,
+        finished_at=now(),
+        warnings=warnings,
+    )
+    for key, value in schema.summarize_timings(timings.seconds, batch).items():
+        setattr(result, key, value)
+    try:
+        return schema.write_result(result, config.out)
+    except FileExistsError as error:
+        raise UserError(
+            f"{config.out / result.file_name()} exists already; use a new --run-id, or --resume "
+            "with the same --run-id to finish an interrupted run."
+        ) from error
+    except OSError as error:  # disk full, quota, read-only: earlier files stay valid
+        raise UserError(
+            f"cannot write {result.file_name()} to {config.out} ({error.strerror}); the results "
+            "already written there are intact: free space, then rerun with "
+            f"--resume --run-id {config.run_id}."
+        ) from error
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
