@@ -49,7 +49,7 @@ def main() -> int:
     runner = load_runner(entry.runtime, mf.verify_artifact(args.artifacts, entry), args.threads)
     images, _ = load_eval_set(args.artifacts / manifest.eval_file, None)
     runner.prepare(1, batch_images(images, 1))
-    orders = round_orders([args.variant], args.block_size, seed=0)
+    orders = list(round_orders([args.variant], args.block_size, seed=0))
     bare: list[float] = []
     harness: list[float] = []
     for _ in range(args.blocks):

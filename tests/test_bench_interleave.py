@@ -12,11 +12,13 @@ NAMES = ["a", "b", "c", "d", "e"]
 
 
 def test_the_order_changes_per_round_and_is_reproducible_from_the_seed():
-    orders = round_orders(NAMES, rounds=40, seed=7)
+    orders = list(round_orders(NAMES, rounds=40, seed=7))
     assert all(sorted(order) == NAMES for order in orders)  # each variant once per round
+    huge = round_orders(NAMES, rounds=10**9, seed=7)  # drawn lazily: no memory for 10^9 orders
+    assert [next(huge) for _ in range(40)] == orders
     assert len({tuple(order) for order in orders}) > 20  # not one rotated order
-    assert round_orders(NAMES, rounds=40, seed=7) == orders  # the recorded seed replays it
-    assert round_orders(NAMES, rounds=40, seed=8) != orders
+    assert list(round_orders(NAMES, rounds=40, seed=7)) == orders  # the recorded seed replays it
+    assert list(round_orders(NAMES, rounds=40, seed=8)) != orders
     # no variant keeps the same predecessor inside its rounds
     for name in NAMES:
         predecessors = {order[order.index(name) - 1] for order in orders if order.index(name) > 0}
@@ -37,7 +39,7 @@ def test_worker_seeds_differ_per_batch_process_and_family_and_repeat():
 def test_run_rounds_times_each_variant_once_per_round_in_the_given_order():
     calls: list[str] = []
     seen: list[RoundTimings] = []
-    orders = round_orders(NAMES[:3], rounds=4, seed=3)
+    orders = list(round_orders(NAMES[:3], rounds=4, seed=3))
     run_rounds({n: (lambda n=n: calls.append(n)) for n in NAMES[:3]}, orders, seen.append)
     assert calls == [name for order in orders for name in order]
     assert [t.order for t in seen] == orders
@@ -46,7 +48,7 @@ def test_run_rounds_times_each_variant_once_per_round_in_the_given_order():
 
 def test_a_huge_batch_sizes_each_variant_up_and_down_around_its_untimed_call():
     events: list[str] = []
-    orders = round_orders(["x", "y"], rounds=2, seed=1)
+    orders = list(round_orders(["x", "y"], rounds=2, seed=1))
     run_rounds(
         {n: (lambda n=n: events.append(f"call {n}")) for n in "xy"},
         orders,
@@ -76,3 +78,22 @@ def test_batch_images_cycles_small_eval_sets():
     out = batch_images(images, 7)
     assert out.shape == (7, 2, 2, 1) and out.dtype == np.float32
     assert np.array_equal(out[3], out[0]) and out.max() <= 1.0
+
+
+def test_oom_kills_and_the_memory_limit_of_cgroup_v1_and_v2(tmp_path):
+    from harness.bench.cgroup import memory_limit_bytes, oom_reason, read_oom_kills
+
+    v1, v2 = tmp_path / "memory.oom_control", tmp_path / "memory.events"
+    v1.write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
+    v2.write_text("low 0\nhigh 0\nmax 9\noom 2\noom_kill 2\n")
+    assert read_oom_kills((tmp_path / "missing", v1)) == 3 and read_oom_kills((v2,)) == 2
+    assert read_oom_kills((tmp_path / "missing",)) is None
+    limit = tmp_path / "limit"
+    limit.write_text("67108864\n")
+    assert memory_limit_bytes((limit,)) == 64 * 2**20
+    limit.write_text("9223372036854771712\n")  # v1 without a limit
+    assert memory_limit_bytes((limit,)) is None
+    limit.write_text("max\n")  # v2 without a limit
+    assert memory_limit_bytes((limit,)) is None
+    # the host's words for a container killed at its limit (runner.classify)
+    assert oom_reason(64 * 2**20) == "OOM-killed at the 0.1 GiB memory limit (raise --memory)"

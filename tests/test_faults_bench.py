@@ -143,3 +143,78 @@ def test_more_threads_than_cores_warns(tiny_artifacts, tmp_path):
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "is more than the" in proc.stderr
+
+
+def _worker_of(parent_pid: int, family: str):
+    import psutil
+
+    for child in psutil.Process(parent_pid).children(recursive=True):
+        try:
+            command = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "harness.bench.worker" in command and f'"family": "{family}"' in command:
+            return child
+    return None
+
+
+def test_a_dead_worker_fails_its_family_only_and_the_parent_holds_no_model(tiny_artifacts, tmp_path):
+    """Kill the TensorFlow worker while it times (a known point), then interrupt the run while the
+    LiteRT worker times: TF results are failed with the reason, LiteRT ones incomplete, none lost;
+    the parent measure process never loaded TensorFlow or LiteRT itself."""
+    import psutil
+
+    out = tmp_path / "r"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    args = measure_args(tiny_artifacts, out, "--variants", "tf-fp32,tflite-fp32,tflite-int8", "--batch", "1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            *args,
+            "--repeats",
+            "100000000",
+            "--processes",
+            "1",
+            "--run-id",
+            "dead",
+        ],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reached = {family: threading.Event() for family in ("tf", "litert")}
+
+    def watch(stream) -> None:
+        for line in stream:
+            lines.append(line)
+            for family, event in reached.items():
+                if f"({family}, process 1)" in line:
+                    event.set()
+
+    watcher = threading.Thread(target=watch, args=(proc.stderr,), daemon=True)
+    watcher.start()
+    try:
+        assert reached["tf"].wait(timeout=300), "".join(lines)[-2000:]
+        parent_modules = {m.path for m in psutil.Process(proc.pid).memory_maps()}
+        _worker_of(proc.pid, "tf").kill()
+        assert reached["litert"].wait(timeout=300), "".join(lines)[-2000:]
+        parent_modules |= {m.path for m in psutil.Process(proc.pid).memory_maps()}
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    finally:
+        proc.kill()
+    watcher.join(timeout=10)
+    err = "".join(lines)
+    assert proc.returncode == 130, err[-2000:]
+    assert not [p for p in parent_modules if "tensorflow" in p or "ai_edge_litert" in p]
+    results = {r.variant: r for r in valid_results(out)}
+    assert set(results) == {"tf-fp32", "tflite-fp32", "tflite-int8"}
+    assert (results["tf-fp32"].status, results["tf-fp32"].error) == ("failed", "tf worker killed by signal 9")
+    for name in ("tflite-fp32", "tflite-int8"):
+        assert results[name].status == "incomplete" and results[name].repeats > 0
+    assert "error: the tf worker at batch 1 killed by signal 9" in err

@@ -61,3 +61,46 @@ def read_throttling(paths: tuple[Path, ...] = CPU_STAT_PATHS) -> CpuThrottling |
         if parsed is not None:
             return parsed
     return None
+
+
+MEMORY_EVENT_PATHS = (
+    Path("/sys/fs/cgroup/memory.events"),  # v2: "oom_kill N"
+    Path("/sys/fs/cgroup/memory/memory.oom_control"),  # v1: "oom_kill N" (Linux >= 4.13)
+)
+MEMORY_LIMIT_PATHS = (
+    Path("/sys/fs/cgroup/memory.max"),  # v2: bytes or "max"
+    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),  # v1: a huge number when unlimited
+)
+NO_LIMIT_BYTES = 2**62
+
+
+def read_oom_kills(paths: tuple[Path, ...] = MEMORY_EVENT_PATHS) -> int | None:
+    """How many processes the kernel's OOM killer has killed in this cgroup; None if unknown."""
+    for path in paths:
+        try:
+            for line in path.read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    return int(value)
+        except OSError:
+            continue
+    return None
+
+
+def memory_limit_bytes(paths: tuple[Path, ...] = MEMORY_LIMIT_PATHS) -> int | None:
+    """This cgroup's memory limit; None when there is none (or it cannot be read)."""
+    for path in paths:
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < NO_LIMIT_BYTES:
+            return int(text)
+        return None
+    return None
+
+
+def oom_reason(limit_bytes: int | None) -> str:
+    """The same words the host uses for a container killed at its memory limit."""
+    where = f"the {limit_bytes / 2**30:.1f} GiB memory limit" if limit_bytes else "the memory limit"
+    return f"OOM-killed at {where} (raise --memory)"

@@ -25,6 +25,7 @@ import numpy as np
 from harness import schema
 from harness.bench import manifest as mf
 from harness.bench import worker as wk
+from harness.bench.cgroup import memory_limit_bytes, oom_reason, read_oom_kills
 from harness.bench.result_writer import BatchTimings, VariantFacts, write_result_file
 from harness.bench.sysinfo import MACHINE_TO_ARCH, collect_system_info
 from harness.bench.timing import worker_seed
@@ -180,24 +181,41 @@ def _families(facts: dict[str, VariantFacts]) -> list[str]:
 def run_worker(job: wk.WorkerJob, facts: dict[str, VariantFacts], timings: dict[str, BatchTimings]) -> None:
     """Start one worker, fold each event it reports into facts and timings as it arrives."""
     command = [sys.executable, "-m", "harness.bench.worker", job.to_json()]
+    for variant in job.variants:
+        timings[variant].seeds[job.process_index] = job.seed
+    oom_kills_before = read_oom_kills()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # stderr: ours (the log)
     try:
-        for line in proc.stdout:
-            _fold(json.loads(line), job, facts, timings)
+        _read_events(proc, job, facts, timings)
         code = proc.wait()
     except KeyboardInterrupt:
         # In a container only this process gets the signal: pass it on, keep what arrives.
         proc.send_signal(signal.SIGINT)
         try:
-            for line in proc.stdout:
-                _fold(json.loads(line), job, facts, timings)
+            _read_events(proc, job, facts, timings)
             proc.wait(timeout=WORKER_STOP_GRACE_S)
-        except (subprocess.TimeoutExpired, json.JSONDecodeError):
+        except subprocess.TimeoutExpired:
             proc.kill()
         raise
+    if code == -signal.SIGKILL and (read_oom_kills() or 0) > (oom_kills_before or 0):
+        raise WorkerFailure(oom_reason(memory_limit_bytes()))
     if code != 0:
         reason = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
         raise WorkerFailure(reason)
+
+
+def _read_events(
+    proc: subprocess.Popen,
+    job: wk.WorkerJob,
+    facts: dict[str, VariantFacts],
+    timings: dict[str, BatchTimings],
+) -> None:
+    """Fold every event line; anything else a library printed to stdout goes to the log."""
+    for line in proc.stdout:
+        if line.startswith(wk.EVENT_PREFIX):
+            _fold(json.loads(line), job, facts, timings)
+        elif line.strip():
+            print(line.rstrip(), file=sys.stderr, flush=True)
 
 
 def _fold(
@@ -220,8 +238,6 @@ def _fold(
     elif kind == wk.EVENT_THROTTLING:
         for variant in job.variants:
             timings[variant].add_throttling(event)
-    for variant in job.variants:
-        timings[variant].seeds[job.process_index] = job.seed
 
 
 def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]]:

@@ -12,7 +12,7 @@ down before the next one runs, so memory stays that of the largest variant.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,10 +31,12 @@ class RoundTimings:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def round_orders(names: list[str], rounds: int, seed: int) -> list[list[str]]:
-    """The order of every round: a permutation per round from a generator seeded by ``seed``."""
+def round_orders(names: list[str], rounds: int, seed: int) -> Iterator[list[str]]:
+    """The order of every round, drawn as it is needed: a permutation per round from a
+    generator seeded by ``seed`` (lazy: a run of 10^8 rounds holds one order at a time)."""
     rng = np.random.default_rng(seed)
-    return [[names[i] for i in rng.permutation(len(names))] for _ in range(rounds)]
+    for _ in range(rounds):
+        yield [names[i] for i in rng.permutation(len(names))]
 
 
 def worker_seed(base_seed: int, batch: int, process_index: int, family: str) -> int:
@@ -51,7 +53,7 @@ def resident(batch: int) -> bool:
 
 def run_rounds(
     calls: dict[str, Callable[[], None]],
-    orders: list[list[str]],
+    orders: Iterable[list[str]],
     on_round: Callable[[RoundTimings], None],
     *,
     size_up: Callable[[str], None] | None = None,

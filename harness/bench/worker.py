@@ -59,6 +59,9 @@ class WorkerJob:
         return cls(**raw)
 
 
+EVENT_PREFIX = '{"event": '  # every event line starts so; other stdout lines are not events
+
+
 def emit(kind: str, **fields) -> None:
     sys.stdout.write(json.dumps({"event": kind, **fields}) + "\n")
     sys.stdout.flush()

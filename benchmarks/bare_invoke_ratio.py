@@ -1,0 +1,118 @@
+"""An independent check of measure's int8 speed-up: a bare ``invoke()`` loop, one model per process.
+
+    .venv/bin/python benchmarks/bare_invoke_ratio.py --artifacts artifacts [--results results/]
+
+For each batch, fresh Python processes alternate between the float and the int8
+``.tflite`` file (``--pairs`` of each); each process imports only LiteRT, loads
+only that one model, warms it and times ``--calls`` bare ``invoke()`` calls. The
+ratio is median(fp32 medians) / median(int8 medians). With ``--results`` it also
+prints the ratio that ``measure``'s results give (median of paired per-round
+ratios) and their relative difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import schema
+from harness.bench import manifest as mf
+
+# Runs in a fresh interpreter: nothing of quantbench, nothing but LiteRT and numpy.
+CHILD = """
+import json, sys, time
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+path, batch, threads, calls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+interpreter = Interpreter(model_path=path, num_threads=threads)
+index = interpreter.get_input_details()[0]["index"]
+interpreter.resize_tensor_input(index, [batch, 32, 32, 3])
+interpreter.allocate_tensors()
+images = np.random.default_rng(0).random((batch, 32, 32, 3), dtype=np.float32)
+interpreter.set_tensor(index, images)
+for _ in range(5):
+    interpreter.invoke()
+timings = []
+for _ in range(calls):
+    start = time.perf_counter()
+    interpreter.invoke()
+    timings.append(time.perf_counter() - start)
+print(json.dumps(timings))
+"""
+
+
+def bare_median_s(path: Path, batch: int, threads: int, calls: int) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), str(batch), str(threads), str(calls)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return statistics.median(json.loads(out.strip().splitlines()[-1]))
+
+
+def harness_ratio(results: Path, batch: int, threads: int, variant: str) -> float | None:
+    """measure's speed-up of variant over tflite-fp32 from its result files (paired rounds)."""
+    found = {}
+    for path in schema.find_result_files(results):
+        result = schema.load_result(path)
+        if result.batch == batch and result.threads == threads and result.status == "ok":
+            found[result.variant] = result
+    if "tflite-fp32" not in found or variant not in found:
+        return None
+    base, other = found["tflite-fp32"], found[variant]
+    pairs = {
+        (p, r): t for p, r, t in zip(base.timing_process, base.timing_round, base.timings_s, strict=True)
+    }
+    ratios = [
+        pairs[(p, r)] / t
+        for p, r, t in zip(other.timing_process, other.timing_round, other.timings_s, strict=True)
+        if (p, r) in pairs
+    ]
+    return statistics.median(ratios) if ratios else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--artifacts", type=Path, required=True)
+    parser.add_argument("--results", type=Path, default=None, help="a measure results folder to compare")
+    parser.add_argument("--variant", default="tflite-int8")
+    parser.add_argument("--batch", default="1,64")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pairs", type=int, default=3, help="fresh processes per model and batch")
+    parser.add_argument("--calls", type=int, default=100, help="timed calls per process")
+    args = parser.parse_args()
+    manifest = mf.read_manifest(args.artifacts)
+    paths = {v: mf.verify_artifact(args.artifacts, manifest.entry(v)) for v in ("tflite-fp32", args.variant)}
+    status = 0
+    for batch in (int(b) for b in args.batch.split(",")):
+        calls = max(5, args.calls if batch < 64 else args.calls // 4)
+        medians: dict[str, list[float]] = {v: [] for v in paths}
+        for _ in range(args.pairs):
+            for variant, path in paths.items():
+                medians[variant].append(bare_median_s(path, batch, args.threads, calls))
+        fp32, other = (statistics.median(medians[v]) for v in paths)
+        bare = fp32 / other
+        line = (
+            f"batch {batch}, {args.threads} threads: bare invoke() tflite-fp32 {1000 * fp32:.3f} ms, "
+            f"{args.variant} {1000 * other:.3f} ms, ratio {bare:.2f}x"
+        )
+        measured = harness_ratio(args.results, batch, args.threads, args.variant) if args.results else None
+        if measured is not None:
+            difference = measured / bare - 1
+            line += f"; measure {measured:.2f}x ({100 * difference:+.1f} %)"
+            status |= abs(difference) > 0.10
+        print(line)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
