@@ -6,8 +6,8 @@ For each batch, fresh Python processes alternate between the float and the int8
 ``.tflite`` file (``--pairs`` of each); each process imports only LiteRT, loads
 only that one model, warms it and times ``--calls`` bare ``invoke()`` calls. The
 ratio is median(fp32 medians) / median(int8 medians). With ``--results`` it also
-prints the ratio that ``measure``'s results give (median of paired per-round
-ratios) and their relative difference.
+prints the speed-up the report gives for ``measure``'s results and their relative
+difference.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import schema
 from harness.bench import manifest as mf
+from harness.report.analysis import speedup
 
 # Runs in a fresh interpreter: nothing of quantbench, nothing but LiteRT and numpy.
 CHILD = """
@@ -58,7 +59,7 @@ def bare_median_s(path: Path, batch: int, threads: int, calls: int) -> float:
 
 
 def harness_ratio(results: Path, batch: int, threads: int, variant: str) -> float | None:
-    """measure's speed-up of variant over tflite-fp32 from its result files (paired rounds)."""
+    """The speed-up of variant over tflite-fp32 that the report shows for measure's results."""
     found = {}
     for path in schema.find_result_files(results):
         result = schema.load_result(path)
@@ -66,16 +67,8 @@ def harness_ratio(results: Path, batch: int, threads: int, variant: str) -> floa
             found[result.variant] = result
     if "tflite-fp32" not in found or variant not in found:
         return None
-    base, other = found["tflite-fp32"], found[variant]
-    pairs = {
-        (p, r): t for p, r, t in zip(base.timing_process, base.timing_round, base.timings_s, strict=True)
-    }
-    ratios = [
-        pairs[(p, r)] / t
-        for p, r, t in zip(other.timing_process, other.timing_round, other.timings_s, strict=True)
-        if (p, r) in pairs
-    ]
-    return statistics.median(ratios) if ratios else None
+    interval = speedup(found["tflite-fp32"], found[variant])
+    return interval.ratio if interval else None
 
 
 def main() -> int:

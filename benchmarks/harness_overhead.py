@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/harness_overhead.py --artifacts /tmp/a [--variant tflite-int8]
 
 Both loops time the same warm interpreter at batch 1, in alternating blocks so
-drift on a shared machine hits both alike: the bare loop, and the rounds loop a
-measure worker runs (``timing.run_rounds``). Prints both medians and their ratio.
+drift on a shared machine hits both alike: the bare loop, and the loop a
+measure worker runs (``timing.time_calls``). Prints both medians and their ratio.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness.bench import manifest as mf
 from harness.bench.measure import batch_images, load_eval_set
 from harness.bench.runtimes import load_runner
-from harness.bench.timing import round_orders, run_rounds
+from harness.bench.timing import time_calls
 
 
 def bare_loop(interpreter, count: int) -> list[float]:
@@ -49,14 +49,11 @@ def main() -> int:
     runner = load_runner(entry.runtime, mf.verify_artifact(args.artifacts, entry), args.threads)
     images, _ = load_eval_set(args.artifacts / manifest.eval_file, None)
     runner.prepare(1, batch_images(images, 1))
-    orders = list(round_orders([args.variant], args.block_size, seed=0))
     bare: list[float] = []
     harness: list[float] = []
     for _ in range(args.blocks):
         bare += bare_loop(runner._interpreter, args.block_size)
-        run_rounds(
-            {args.variant: runner.call}, orders, lambda done: harness.append(done.seconds[args.variant])
-        )
+        time_calls(runner.call, args.block_size, lambda index, seconds: harness.append(seconds))
     bare_ms = 1000 * statistics.median(bare)
     harness_ms = 1000 * statistics.median(harness)
     print(f"{args.variant} batch 1, {args.threads} threads, {len(bare)} calls each")

@@ -1,12 +1,14 @@
-"""Rounds inside a worker: a fresh seeded order per round, every variant once per round."""
+"""Process rounds: a fresh seeded order per round, every variant once; the timed loop; cgroup facts."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
 from harness.bench.cgroup import CpuThrottling, parse_cpu_stat, read_throttling
 from harness.bench.measure import batch_images
-from harness.bench.timing import RoundTimings, resident, round_orders, run_rounds, worker_seed
+from harness.bench.timing import round_orders, time_calls, warm_up
 
 NAMES = ["a", "b", "c", "d", "e"]
 
@@ -25,40 +27,23 @@ def test_the_order_changes_per_round_and_is_reproducible_from_the_seed():
         assert len(predecessors) > 1, name
 
 
-def test_worker_seeds_differ_per_batch_process_and_family_and_repeat():
-    seeds = {
-        worker_seed(1, batch, process, family)
-        for batch in (1, 64)
-        for process in (0, 1)
-        for family in ("tf", "litert")
-    }
-    assert len(seeds) == 8
-    assert worker_seed(1, 64, 1, "tf") == worker_seed(1, 64, 1, "tf")
-
-
-def test_run_rounds_times_each_variant_once_per_round_in_the_given_order():
-    calls: list[str] = []
-    seen: list[RoundTimings] = []
-    orders = list(round_orders(NAMES[:3], rounds=4, seed=3))
-    run_rounds({n: (lambda n=n: calls.append(n)) for n in NAMES[:3]}, orders, seen.append)
-    assert calls == [name for order in orders for name in order]
-    assert [t.order for t in seen] == orders
-    assert all(set(t.seconds) == set(NAMES[:3]) and min(t.seconds.values()) >= 0 for t in seen)
-
-
-def test_a_huge_batch_sizes_each_variant_up_and_down_around_its_untimed_call():
-    events: list[str] = []
-    orders = list(round_orders(["x", "y"], rounds=2, seed=1))
-    run_rounds(
-        {n: (lambda n=n: events.append(f"call {n}")) for n in "xy"},
-        orders,
-        lambda _: None,
-        size_up=lambda n: events.append(f"up {n}"),
-        size_down=lambda n: events.append(f"down {n}"),
+def test_time_calls_times_consecutive_calls_and_reports_each_at_once():
+    calls: list[int] = []
+    seen: list[tuple[int, float]] = []
+    ran = time_calls(
+        lambda: calls.append(len(seen)), 4, 0.0, lambda index, seconds: seen.append((index, seconds))
     )
-    expected = [f"{step} {n}" for order in orders for n in order for step in ("up", "call", "down")]
-    assert events == expected  # never two variants sized up at once
-    assert resident(64) and not resident(10_000)
+    assert ran == 4 and calls == [0, 1, 2, 3]  # each report arrives before the next call
+    assert [index for index, _ in seen] == [0, 1, 2, 3] and min(s for _, s in seen) >= 0
+
+
+def test_short_calls_are_timed_until_the_minimum_time_and_warm_up_waits_too():
+    seen: list[float] = []
+    ran = time_calls(lambda: time.sleep(0.002), 3, 0.05, lambda index, seconds: seen.append(seconds))
+    assert ran == len(seen) > 3 and sum(seen) >= 0.05
+    started = time.perf_counter()
+    assert warm_up(lambda: None, 2, 0.05) > 2 and time.perf_counter() - started >= 0.05
+    assert warm_up(lambda: time.sleep(0.03), 3, 0.01) == 3  # at least the calls asked for
 
 
 def test_cpu_stat_of_cgroup_v1_and_v2(tmp_path):

@@ -149,7 +149,8 @@ def test_both_arches_run_end_to_end_and_emulated_outputs_match_native(both_arche
     amd64, arm64 = by_arch(results, "amd64"), by_arch(results, "arm64")
     assert set(amd64) == {(v, b) for v in VARIANTS for b in BATCHES}
     assert set(arm64) == {(v, b) for v in VARIANTS for b in EMULATED_BATCHES}
-    assert all(not r.emulated and r.host == "local" for r in amd64.values())
+    assert all(r.emulated is False and r.host == "local" for r in amd64.values())
+    assert all(r.processes == QUICK.native[0].processes for r in amd64.values())
     assert all(r.emulated and r.host == "local" for r in arm64.values())
     for key, result in {**amd64, **arm64}.items():
         assert result.status == "ok", (key, result.arch, result.error)
@@ -158,7 +159,7 @@ def test_both_arches_run_end_to_end_and_emulated_outputs_match_native(both_arche
         # the emulated --eval-limit, or every eval image when there are fewer
         native_images = len(amd64[(result.variant, result.batch)].predictions)
         assert result.kernel_path["native_agreement_images"] == min(EMULATED_EVAL_LIMIT, native_images)
-        assert result.repeats < amd64[(result.variant, result.batch)].repeats
+        assert result.repeats >= QUICK.emulated[0].repeats and result.processes == 1
     assert "quantbench report" in proc.stdout  # the run ends with its report
 
 

@@ -97,16 +97,16 @@ def test_invert_turns_a_speed_up_into_a_slow_down():
     assert inverted.direction == FASTER
 
 
-def _drifting_rounds(seed: int, ratio: float = 2.0, processes: int = 3, rounds: int = 15):
-    """Per-round timings that share a strong machine drift (the same in both variants of a round)."""
+def _drifting_rounds(seed: int, ratio: float = 2.0, rounds: int = 8, calls: int = 12):
+    """Timings of two variants per round; each round is a machine state both saw (a shared
+    drift of up to 2x between rounds), with independent noise on every call."""
     rng = random.Random(seed)
-    reference, candidate = {}, {}
-    for process in range(processes):
-        level = rng.uniform(0.7, 1.5)  # each process is one state of the machine
-        for round_index in range(rounds):
-            drift = level * (1.0 + 0.8 * round_index / rounds) * rng.uniform(0.8, 1.25)
-            reference[(process, round_index)] = 0.010 * drift * (1 + rng.gauss(0, 0.02))
-            candidate[(process, round_index)] = 0.010 / ratio * drift * (1 + rng.gauss(0, 0.02))
+    reference: dict[int, list[float]] = {}
+    candidate: dict[int, list[float]] = {}
+    for round_index in range(rounds):
+        level = rng.uniform(0.7, 1.4)
+        reference[round_index] = [0.010 * level * (1 + rng.gauss(0, 0.02)) for _ in range(calls)]
+        candidate[round_index] = [0.010 / ratio * level * (1 + rng.gauss(0, 0.02)) for _ in range(calls)]
     return reference, candidate
 
 
@@ -115,21 +115,22 @@ def test_pairing_rounds_cancels_shared_drift_and_still_covers_the_true_ratio():
     for seed in range(10):
         reference, candidate = _drifting_rounds(seed)
         paired = paired_ratio_interval(reference, candidate)
-        unpaired = median_ratio_interval(list(reference.values()), list(candidate.values()))
+        flat = [t for r in reference.values() for t in r], [t for c in candidate.values() for t in c]
+        unpaired = median_ratio_interval(*flat)
         assert paired is not None and unpaired is not None and paired.method == PAIRED
         assert paired.high - paired.low < (unpaired.high - unpaired.low) / 3, seed
         covered += paired.low <= 2.0 <= paired.high
     assert covered >= 9  # a 95% interval may miss once in ten
 
 
-def test_paired_hand_checkable_case_and_too_few_pairs():
-    reference = {(0, r): 4.0 for r in range(6)}
-    candidate = {(0, r): 2.0 for r in range(6)}
-    candidate[(1, 0)] = 1.0  # no partner: not used
+def test_paired_hand_checkable_case_and_too_few_timings():
+    # Round 0 ran on a machine twice as slow as round 1; in both the candidate took half the time.
+    reference = {0: [8.0, 8.0, 8.0], 1: [4.0, 4.0, 4.0], 2: [9.0]}
+    candidate = {0: [4.0, 4.0, 4.0], 1: [2.0, 2.0, 2.0]}  # round 2 has no partner: not used
     interval = paired_ratio_interval(reference, candidate)
     assert (interval.ratio, interval.low, interval.high, interval.samples) == (2.0, 2.0, 2.0, 6)
-    few = {(0, r): 4.0 for r in range(MIN_SAMPLES - 1)}
-    assert paired_ratio_interval(few, {k: 2.0 for k in few}) is None
+    few = {0: [4.0] * (MIN_SAMPLES - 1)}
+    assert paired_ratio_interval(few, {0: [2.0] * 10}) is None
 
 
 def test_a_point_ratio_has_no_interval_and_no_direction():

@@ -8,7 +8,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.cli_args import batch_list, name_list, non_negative_int, positive_int
+from harness.cli_args import batch_list, name_list, non_negative_float, non_negative_int, positive_int
 from harness.errors import UserError
 
 
@@ -17,9 +17,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variants", type=name_list, default=("all",), help="comma list, or all")
     parser.add_argument("--batch", type=batch_list, default=(1, 64), help="comma list of batch sizes")
     parser.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1)
-    parser.add_argument("--warmup", type=non_negative_int, default=3, help="untimed calls per variant")
     parser.add_argument(
-        "--repeats", type=positive_int, default=20, help="timed rounds in all, shared out over --processes"
+        "--warmup", type=non_negative_int, default=3, help="untimed calls per worker and batch, at least"
+    )
+    parser.add_argument(
+        "--warmup-seconds",
+        type=non_negative_float,
+        default=1.0,
+        help="untimed seconds per worker and batch, at least (a fresh process needs time to settle)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=20,
+        help="timed calls in all, at least, shared out over --processes",
+    )
+    parser.add_argument(
+        "--min-seconds",
+        type=non_negative_float,
+        default=0.5,
+        help="timed seconds per worker and batch, at least: short calls are timed more often",
     )
     parser.add_argument(
         "--processes",
@@ -51,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         batches=args.batch,
         threads=args.threads,
         warmup=args.warmup,
+        warmup_s=args.warmup_seconds,
+        min_seconds=args.min_seconds,
         repeats=args.repeats,
         processes=args.processes,
         seed=args.seed,

@@ -1,12 +1,12 @@
-"""Measure: time the variants in worker processes, one runtime family per process.
+"""Measure: time every variant in worker processes of its own, in turns.
 
-For each batch size, ``processes`` rounds of workers run one after another,
-one worker per runtime family each (families alternate which goes first).
-A worker loads only its family's models, so no runtime disturbs another;
-inside it every round runs each variant once in a fresh seeded order. This
-process holds no model: it starts the workers, gathers what they report and
-writes one result per (variant, batch), keeping every raw timing with the
-process and round it came from (the report pairs variants round by round).
+For ``processes`` process rounds, every timed variant gets one worker process
+per round (in an order drawn from the run's seed): it loads that one model,
+warms it and times consecutive calls at each batch size, a bare loop with no
+other model, runtime or thread pool beside it. This process holds no model:
+it starts the workers, gathers what they report, and writes one result per
+(variant, batch) with every raw timing and the process round it came from
+(the report pairs variants round by round).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import secrets
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from harness.bench import worker as wk
 from harness.bench.cgroup import memory_limit_bytes, oom_reason, read_oom_kills
 from harness.bench.result_writer import BatchTimings, VariantFacts, write_result_file
 from harness.bench.sysinfo import MACHINE_TO_ARCH, collect_system_info
-from harness.bench.timing import worker_seed
+from harness.bench.timing import round_orders
 from harness.errors import UserError
 
 ALL = "all"
@@ -44,7 +44,9 @@ class MeasureConfig:
     variants: tuple[str, ...]
     batches: tuple[int, ...]
     threads: int
-    warmup: int = 3
+    warmup: int = 3  # untimed calls per worker and batch, at least
+    warmup_s: float = 1.0  # untimed seconds per worker and batch, at least
+    min_seconds: float = 0.5  # timed seconds per worker and batch, at least
     repeats: int = 20  # timed rounds in all, shared out over the processes
     processes: int = 2
     seed: int | None = None  # of the round orders; None: a random one, recorded
@@ -59,12 +61,12 @@ class MeasureConfig:
         return share + (process_index < remainder)
 
 
-@dataclass
 class WorkerFailure(Exception):
-    """A worker process that ended badly; its family's results at that batch say why."""
+    """A worker process that ended badly; its variant's results say why."""
 
-    reason: str
-    log_tail: list[str] = field(default_factory=list)
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def resolve_variants(requested: tuple[str, ...], manifest: mf.Manifest) -> list[str]:
@@ -111,61 +113,32 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
         log(f"warning: --threads {config.threads} is more than the {info.cpu_count} CPUs available.")
     seed = config.seed if config.seed is not None else secrets.randbits(31)
     facts = {name: VariantFacts(name, manifest.entry(name)) for name in evaluated}
-    to_evaluate = {family: [v for v in evaluated if facts[v].family == family] for family in _families(facts)}
-    written: list[Path] = []
-    failed = 0
-    for batch in sorted({b for _, b in todo}):
-        names = [v for v in timed if (v, batch) in todo]
-        batch_timings = {name: BatchTimings() for name in names}
-        status = schema.STATUS_OK
-        try:
-            for process_index in range(min(config.processes, config.repeats)):
-                families = _families({n: facts[n] for n in names})
-                if process_index % 2:
-                    families.reverse()
-                for family in families:
-                    members = [n for n in names if facts[n].family == family]
-                    if any(batch_timings[n].error for n in members):
-                        continue  # that family already failed at this batch
-                    job = wk.WorkerJob(
-                        artifacts=str(config.artifacts),
-                        family=family,
-                        variants=tuple(members),
-                        evaluate=tuple(to_evaluate.pop(family, ())),
-                        batch=batch,
-                        threads=config.threads,
-                        warmup=config.warmup,
-                        rounds=config.rounds_of(process_index),
-                        seed=worker_seed(seed, batch, process_index, family),
-                        process_index=process_index,
-                        eval_limit=config.eval_limit,
-                    )
-                    try:
-                        run_worker(job, facts, batch_timings)
-                    except WorkerFailure as failure:
-                        log(f"error: the {family} worker at batch {batch} {failure.reason}")
-                        for name in members:
-                            batch_timings[name].error = f"{family} worker {failure.reason}"
-        except KeyboardInterrupt:
-            status = schema.STATUS_INCOMPLETE
-            raise
-        finally:
-            for name in names:
-                written.append(
-                    write_result_file(
-                        config,
-                        manifest,
-                        info,
-                        facts,
-                        name,
-                        batch,
-                        batch_timings[name],
-                        status,
-                        seed,
-                        eval_labels,
-                    )
-                )
-                failed += batch_timings[name].error is not None
+    batches_of = {v: tuple(b for b in sorted(config.batches) if (v, b) in todo) for v in timed}
+    batches_of = {v: b for v, b in batches_of.items() if b}
+    timings = {(v, b): BatchTimings() for v, bs in batches_of.items() for b in bs}
+    status = schema.STATUS_OK
+    try:
+        for name in (v for v in evaluated if v not in batches_of):  # an untimed baseline: evaluate it
+            _run_or_record(config, _job(config, name, (), 0, True), 0, facts, timings, log)
+        rounds = round_orders(list(batches_of), min(config.processes, config.repeats), seed)
+        for process_index, order in enumerate(rounds):
+            for position, name in enumerate(order):
+                if any(timings[(name, b)].error for b in batches_of[name]):
+                    continue  # that variant's worker failed already
+                first = facts[name].predictions is None and process_index == 0
+                job = _job(config, name, batches_of[name], process_index, first)
+                _run_or_record(config, job, position, facts, timings, log)
+    except KeyboardInterrupt:
+        status = schema.STATUS_INCOMPLETE
+        raise
+    finally:
+        written = [
+            write_result_file(
+                config, manifest, info, facts, name, batch, timings[(name, batch)], status, seed, eval_labels
+            )
+            for (name, batch) in sorted(timings, key=lambda key: (key[1], timed.index(key[0])))
+        ]
+    failed = sum(t.error is not None for t in timings.values())
     if failed:
         raise UserError(
             f"{failed} of {len(written)} results failed (a worker process died; its log is above); "
@@ -174,25 +147,59 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
     return written
 
 
-def _families(facts: dict[str, VariantFacts]) -> list[str]:
-    return list(dict.fromkeys(f.family for f in facts.values()))
+def _job(
+    config: MeasureConfig, name: str, batches: tuple[int, ...], process_index: int, evaluate: bool
+) -> wk.WorkerJob:
+    return wk.WorkerJob(
+        artifacts=str(config.artifacts),
+        variant=name,
+        batches=batches,
+        threads=config.threads,
+        warmup=config.warmup,
+        warmup_s=config.warmup_s,
+        min_seconds=config.min_seconds,
+        calls=config.rounds_of(process_index) if batches else 0,
+        process_index=process_index,
+        evaluate=evaluate,
+        eval_limit=config.eval_limit,
+    )
 
 
-def run_worker(job: wk.WorkerJob, facts: dict[str, VariantFacts], timings: dict[str, BatchTimings]) -> None:
+def _run_or_record(
+    config: MeasureConfig,
+    job: wk.WorkerJob,
+    position: int,
+    facts: dict[str, VariantFacts],
+    timings: dict[tuple[str, int], BatchTimings],
+    log,
+) -> None:
+    """Run one worker; a failure is written into the results of its variant, not raised."""
+    try:
+        run_worker(job, position, facts, timings)
+    except WorkerFailure as failure:
+        log(f"error: the {job.variant} worker {failure.reason}")
+        for batch in job.batches:
+            timings[(job.variant, batch)].error = f"{job.variant} worker {failure.reason}"
+
+
+def run_worker(
+    job: wk.WorkerJob,
+    position: int,
+    facts: dict[str, VariantFacts],
+    timings: dict[tuple[str, int], BatchTimings],
+) -> None:
     """Start one worker, fold each event it reports into facts and timings as it arrives."""
     command = [sys.executable, "-m", "harness.bench.worker", job.to_json()]
-    for variant in job.variants:
-        timings[variant].seeds[job.process_index] = job.seed
     oom_kills_before = read_oom_kills()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # stderr: ours (the log)
     try:
-        _read_events(proc, job, facts, timings)
+        _read_events(proc, job, position, facts, timings)
         code = proc.wait()
     except KeyboardInterrupt:
         # In a container only this process gets the signal: pass it on, keep what arrives.
         proc.send_signal(signal.SIGINT)
         try:
-            _read_events(proc, job, facts, timings)
+            _read_events(proc, job, position, facts, timings)
             proc.wait(timeout=WORKER_STOP_GRACE_S)
         except subprocess.TimeoutExpired:
             proc.kill()
@@ -207,37 +214,33 @@ def run_worker(job: wk.WorkerJob, facts: dict[str, VariantFacts], timings: dict[
 def _read_events(
     proc: subprocess.Popen,
     job: wk.WorkerJob,
+    position: int,
     facts: dict[str, VariantFacts],
-    timings: dict[str, BatchTimings],
+    timings: dict[tuple[str, int], BatchTimings],
 ) -> None:
     """Fold every event line; anything else a library printed to stdout goes to the log."""
+    fact = facts[job.variant]
     for line in proc.stdout:
-        if line.startswith(wk.EVENT_PREFIX):
-            _fold(json.loads(line), job, facts, timings)
-        elif line.strip():
-            print(line.rstrip(), file=sys.stderr, flush=True)
-
-
-def _fold(
-    event: dict, job: wk.WorkerJob, facts: dict[str, VariantFacts], timings: dict[str, BatchTimings]
-) -> None:
-    kind = event.pop("event")
-    name = event.get("variant")
-    if kind == wk.EVENT_LOADED:
-        facts[name].runtime_name = event["runtime"]
-        facts[name].load_s = event["load_s"]
-        facts[name].load_added_bytes = event["load_added_bytes"]
-    elif kind == wk.EVENT_EVALUATED:
-        facts[name].predictions = np.asarray(event["predictions"], dtype=np.int64)
-        facts[name].kernel_path = event["kernel_path"]
-    elif kind == wk.EVENT_READY and name in timings:
-        timings[name].note_memory(facts[name].load_added_bytes, event["added_bytes"])
-    elif kind == wk.EVENT_ROUND:
-        for position, variant in enumerate(event["order"]):
-            timings[variant].add(event["seconds"][variant], job.process_index, event["round"], position)
-    elif kind == wk.EVENT_THROTTLING:
-        for variant in job.variants:
-            timings[variant].add_throttling(event)
+        if not line.startswith(wk.EVENT_PREFIX):
+            if line.strip():
+                print(line.rstrip(), file=sys.stderr, flush=True)
+            continue
+        event = json.loads(line)
+        kind = event["event"]
+        if kind == wk.EVENT_LOADED:
+            fact.runtime_name = event["runtime"]
+            fact.load_s = event["load_s"]
+            fact.load_added_bytes = event["load_added_bytes"]
+        elif kind == wk.EVENT_EVALUATED:
+            fact.predictions = np.asarray(event["predictions"], dtype=np.int64)
+            fact.kernel_path = event["kernel_path"]
+        elif kind == wk.EVENT_READY:
+            timings[(job.variant, event["batch"])].note_memory(fact.load_added_bytes, event["added_bytes"])
+        elif kind == wk.EVENT_CALL:
+            slot = timings[(job.variant, event["batch"])]
+            slot.add(event["seconds"], job.process_index, event["index"], position)
+        elif kind == wk.EVENT_THROTTLING:
+            timings[(job.variant, event["batch"])].add_throttling(event)
 
 
 def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]]:

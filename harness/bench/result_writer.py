@@ -36,13 +36,12 @@ class VariantFacts:
 
 @dataclass
 class BatchTimings:
-    """Every timed call of one variant at one batch, with the process and round it came from."""
+    """Every timed call of one variant at one batch: the process round and call index of each."""
 
     seconds: list[float] = field(default_factory=list)
     processes: list[int] = field(default_factory=list)
     rounds: list[int] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)  # place in its round's order
-    seeds: dict[int, int] = field(default_factory=dict)  # process -> order seed
+    positions: list[int] = field(default_factory=list)  # place of its process in the round's order
     peak_added_bytes: int | None = None
     throttling: dict[str, float] | None = None
     throttling_unknown: bool = False

@@ -1,9 +1,9 @@
-"""One worker process: one runtime family, one batch size, its rounds; nothing else loaded.
+"""One worker process: one variant, its evaluation if asked, its timed calls; nothing else loaded.
 
-``measure`` starts one worker per (batch, process, family), so no runtime's
-thread pool or allocator can slow another's calls (TensorFlow's pool slowed
-the LiteRT call after it by 2.8x at batch 1 when they shared a process), and
-each process is one more sample of the machine's state (pyperf's lesson).
+``measure`` starts one worker per (process round, variant), so no other model,
+runtime, thread pool or allocator shares its process or its cache while it is
+timed, and each process is one more sample of the machine's state (pyperf's
+lesson).
 
 Run as ``python -m harness.bench.worker JOB_JSON``. It reports on stdout, one
 JSON object per line (``EVENT_*`` below); stderr carries the human log.
@@ -23,14 +23,15 @@ import numpy as np
 from harness.bench import manifest as mf
 from harness.bench.cgroup import read_throttling
 from harness.bench.memory import PeakTracker
-from harness.bench.timing import RoundTimings, resident, round_orders, run_rounds
+from harness.bench.timing import time_calls, warm_up
 from harness.errors import UserError
 
-EVENT_LOADED = "loaded"  # variant, load_s, load_added_bytes, runtime
-EVENT_EVALUATED = "evaluated"  # variant, predictions, kernel_path
-EVENT_READY = "ready"  # variant, added_bytes (load + batch buffers + warm-up)
-EVENT_ROUND = "round"  # round, order, seconds {variant: s}
-EVENT_THROTTLING = "throttling"  # periods, throttled_periods, throttled_s (None: unreadable)
+EVENT_PREFIX = '{"event": '  # every event line starts so; other stdout lines are not events
+EVENT_LOADED = "loaded"  # load_s, load_added_bytes, runtime
+EVENT_EVALUATED = "evaluated"  # predictions, kernel_path
+EVENT_READY = "ready"  # batch, added_bytes (batch buffers + warm-up, on top of the load), warmup_calls
+EVENT_CALL = "call"  # batch, index, seconds
+EVENT_THROTTLING = "throttling"  # batch, periods, throttled_periods, throttled_s (periods None: unknown)
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,15 @@ class WorkerJob:
     """What one worker does."""
 
     artifacts: str
-    family: str
-    variants: tuple[str, ...]
-    batch: int
+    variant: str
+    batches: tuple[int, ...]
     threads: int
-    warmup: int
-    rounds: int
-    seed: int
+    warmup: int  # untimed calls per batch, at least
+    calls: int  # timed calls per batch
     process_index: int
-    evaluate: tuple[str, ...] = ()  # variants to evaluate first (the family's first worker)
+    warmup_s: float = 0.0  # untimed seconds per batch, at least
+    min_seconds: float = 0.0  # timed seconds per batch, at least (more calls when they are short)
+    evaluate: bool = False
     eval_limit: int | None = None
 
     def to_json(self) -> str:
@@ -55,11 +56,8 @@ class WorkerJob:
     @classmethod
     def from_json(cls, text: str) -> WorkerJob:
         raw = json.loads(text)
-        raw["variants"], raw["evaluate"] = tuple(raw["variants"]), tuple(raw["evaluate"])
+        raw["batches"] = tuple(raw["batches"])
         return cls(**raw)
-
-
-EVENT_PREFIX = '{"event": '  # every event line starts so; other stdout lines are not events
 
 
 def emit(kind: str, **fields) -> None:
@@ -72,76 +70,52 @@ def log(message: str) -> None:
 
 
 def run_job(job: WorkerJob) -> None:
-    """Load the family's variants, evaluate them if asked, warm them, time the rounds."""
+    """Load the variant, evaluate it if asked, then per batch: warm it up and time its calls."""
     from harness.bench.measure import batch_images, load_eval_set
     from harness.bench.runtimes import configure_threads, load_runner
 
-    manifest = mf.read_manifest(Path(job.artifacts))
-    eval_images, _ = load_eval_set(Path(job.artifacts) / manifest.eval_file, job.eval_limit)
-    configure_threads({job.family}, job.threads)
-    runners = {}
-    for name in dict.fromkeys(job.evaluate + job.variants):
-        path = mf.verify_artifact(Path(job.artifacts), manifest.entry(name))
-        tracker = PeakTracker()
-        started = time.perf_counter()
-        runners[name] = load_runner(job.family, path, job.threads)
-        emit(
-            EVENT_LOADED,
-            variant=name,
-            load_s=round(time.perf_counter() - started, 4),
-            load_added_bytes=tracker.stop(),
-            runtime=runners[name].runtime_name,
-        )
-    if job.evaluate:
-        inputs = np.asarray(eval_images, np.float32) / np.float32(255.0)
-        for name in job.evaluate:
-            log(f"evaluating {name} on {len(inputs)} images")
-            predictions = runners[name].predict(inputs).argmax(axis=1)
-            emit(
-                EVENT_EVALUATED,
-                variant=name,
-                predictions=[int(p) for p in predictions],
-                kernel_path=runners[name].kernel_path(),
-            )
-    images = batch_images(eval_images, job.batch)
-    keep_buffers = resident(job.batch)
-    for name in job.variants:
-        tracker = PeakTracker()
-        runners[name].prepare(job.batch, images)
-        for _ in range(job.warmup):
-            runners[name].call()
-        added = tracker.stop()
-        if not keep_buffers:
-            runners[name].release()
-        emit(EVENT_READY, variant=name, added_bytes=added)
-    orders = round_orders(list(job.variants), job.rounds, job.seed)
-    log(
-        f"batch {job.batch}: timing {len(job.variants)} variants interleaved, {job.rounds} rounds "
-        f"({job.family}, process {job.process_index + 1})"
+    artifacts = Path(job.artifacts)
+    manifest = mf.read_manifest(artifacts)
+    entry = manifest.entry(job.variant)
+    eval_images, _ = load_eval_set(artifacts / manifest.eval_file, job.eval_limit)
+    configure_threads({entry.runtime}, job.threads)
+    tracker = PeakTracker()
+    started = time.perf_counter()
+    runner = load_runner(entry.runtime, mf.verify_artifact(artifacts, entry), job.threads)
+    emit(
+        EVENT_LOADED,
+        load_s=round(time.perf_counter() - started, 4),
+        load_added_bytes=tracker.stop(),
+        runtime=runner.runtime_name,
     )
-    step = max(1, job.rounds // 5)
-
-    def on_round(timings: RoundTimings) -> None:
-        emit(EVENT_ROUND, round=timings.round_index, order=timings.order, seconds=timings.seconds)
-        done = timings.round_index + 1
-        if done % step == 0 or done == job.rounds:
-            log(f"  round {done}/{job.rounds}")
-
-    before = read_throttling()
-    try:
-        run_rounds(
-            {name: runner.call for name, runner in runners.items()},
-            orders,
-            on_round,
-            size_up=None
-            if keep_buffers
-            else (lambda name: runners[name].prepare(job.batch, images, warm=False)),
-            size_down=None if keep_buffers else (lambda name: runners[name].release()),
+    if job.evaluate:
+        log(f"evaluating {job.variant} on {len(eval_images)} images")
+        predictions = runner.predict(np.asarray(eval_images, np.float32) / np.float32(255.0)).argmax(axis=1)
+        emit(EVENT_EVALUATED, predictions=[int(p) for p in predictions], kernel_path=runner.kernel_path())
+    step = max(1, job.calls // 5)
+    for batch in job.batches:
+        tracker = PeakTracker()
+        runner.prepare(batch, batch_images(eval_images, batch))
+        warmed = warm_up(runner.call, job.warmup, job.warmup_s)
+        emit(EVENT_READY, batch=batch, added_bytes=tracker.stop(), warmup_calls=warmed)
+        log(
+            f"batch {batch}: timing {job.variant}, {job.calls} calls "
+            f"(at least {job.min_seconds:g} s, process {job.process_index + 1})"
         )
-    finally:
-        after = read_throttling()
-        delta = after.since(before) if before and after else None
-        emit(EVENT_THROTTLING, **(asdict(delta) if delta else {"periods": None}))
+
+        def on_call(index: int, seconds: float, batch: int = batch) -> None:
+            emit(EVENT_CALL, batch=batch, index=index, seconds=seconds)
+            if (index + 1) % step == 0 and index + 1 <= job.calls:
+                log(f"  call {index + 1}/{job.calls}")
+
+        before = read_throttling()
+        try:
+            time_calls(runner.call, job.calls, job.min_seconds, on_call)
+        finally:
+            after = read_throttling()
+            delta = after.since(before) if before and after else None
+            emit(EVENT_THROTTLING, batch=batch, **(asdict(delta) if delta else {"periods": None}))
+        runner.release()  # a huge batch's buffers go before the next batch's
 
 
 def main(argv: list[str]) -> int:

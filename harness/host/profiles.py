@@ -20,9 +20,9 @@ class MeasurePass:
 
     batches: tuple[int, ...]
     warmup: int
-    repeats: int  # timed rounds per variant and batch, shared out over the processes
+    repeats: int  # timed calls per variant and batch (at least), shared out over the processes
     eval_limit: int | None = None
-    processes: int = 2  # worker processes per runtime family and batch: each is one machine state
+    processes: int = 2  # process rounds: each variant gets one worker process per round
 
     @property
     def rounds_per_process(self) -> int:
@@ -50,8 +50,8 @@ class Profile:
 # the other six variants matched on all 360. 384 images tolerate 3 such flips, and
 # still fail an emulator that computes wrong logits (which flips most images).
 EMULATED_EVAL_LIMIT = 384
-# Repeats under emulation: the report needs 5 timings for a bootstrap interval. One worker
-# process per family there: each process imports TensorFlow, 30 s under QEMU.
+# Repeats under emulation: the report needs 5 timings for a bootstrap interval. One process
+# round there: a TensorFlow worker spends 30 s importing TensorFlow under QEMU.
 EMULATED_REPEATS = 5
 
 # The quick profile times only batch 1 under emulation. Batch-64 calls still run
@@ -70,8 +70,8 @@ FULL = Profile(
     "full",
     native=(
         MeasurePass((1, 64), warmup=3, repeats=20),
-        # The 2018 measurement: one call is ~10^4 images (1.5-8 s here). 3 rounds in each of 2
-        # processes give 6 paired timings per variant: enough for an interval (at least 5).
+        # The 2018 measurement: one call is ~10^4 images (1.5-8 s here). 3 calls in each of 2
+        # process rounds give 6 timings per variant: enough for an interval (at least 5).
         MeasurePass((10_000,), warmup=1, repeats=6),
     ),
     emulated=(
@@ -84,7 +84,7 @@ PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
 
 
 def with_repeats(profile: Profile, repeats: int | None) -> Profile:
-    """profile with every pass timing ``repeats`` rounds (None: unchanged)."""
+    """profile with every pass timing ``repeats`` calls (None: unchanged)."""
     if repeats is None:
         return profile
     return replace(

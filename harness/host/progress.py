@@ -15,16 +15,16 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 _EVALUATING = re.compile(r"^evaluating \S+ on \d+ images")
-_BATCH = re.compile(r"^batch \d+: timing \d+ variants interleaved, (\d+) rounds")
-_ROUND = re.compile(r"^\s*round (\d+)/(\d+)")
+_BATCH = re.compile(r"^batch \d+: timing \S+, (\d+) calls")
+_ROUND = re.compile(r"^\s*call (\d+)/(\d+)")
 _PREPARE_STEP = re.compile(r"^(training |quantization-aware |  [a-z0-9-]+: [\d.]+ MB in )")
 _PREPARE_REUSED = re.compile(r"up to date .*: reused")
 
 
 @dataclass
 class MeasureSteps:
-    """measure's work: one evaluation per variant, then one worker per (batch, process, family),
-    each timing `rounds` rounds."""
+    """measure's work: one evaluation per variant, then per worker process and batch size one
+    segment of ``rounds_per_worker`` timed calls."""
 
     evaluations: int
     workers: int

@@ -156,10 +156,9 @@ def measure(
             emulation=target.emulation,
             timeout_s=config.timeout_s,
         )
-        families = len({a.runtime for a in artifacts.variants})
         steps = MeasureSteps(
             len(artifacts.variants),
-            len(measure_pass.batches) * measure_pass.processes * families,
+            len(measure_pass.batches) * measure_pass.processes * len(artifacts.variants),
             measure_pass.rounds_per_process,
         )
         with ContainerProgress(console, title, steps) as progress:

@@ -167,8 +167,8 @@ def _row(result: Result, baseline: Result | None) -> Row:
 
 
 def speedup(baseline: Result, result: Result) -> RatioInterval | None:
-    """result's speed-up over baseline: paired by (process, round) when both were timed in
-    the same rounds of one run, else unpaired; a point ratio when too few for an interval."""
+    """result's speed-up over baseline: paired by process round when both were timed in the
+    same rounds of one run, else unpaired; a point ratio when too few for an interval."""
     reference, candidate = _timings_by_round(baseline), _timings_by_round(result)
     interval = None
     if reference and candidate and baseline.run_id == result.run_id:
@@ -178,12 +178,15 @@ def speedup(baseline: Result, result: Result) -> RatioInterval | None:
     return interval or point_ratio(baseline.timings_s, result.timings_s)
 
 
-def _timings_by_round(result: Result) -> dict[tuple[int, int], float]:
-    """{(process, round): seconds}, or {} for results that do not say (schema v1)."""
-    processes, rounds = result.timing_process, result.timing_round
-    if not processes or len(processes) != len(result.timings_s) or len(rounds) != len(result.timings_s):
+def _timings_by_round(result: Result) -> dict[int, list[float]]:
+    """{process round: its seconds}, or {} for results that do not say (schema v1)."""
+    processes = result.timing_process
+    if not processes or len(processes) != len(result.timings_s):
         return {}
-    return {(p, r): t for p, r, t in zip(processes, rounds, result.timings_s, strict=True)}
+    rounds: dict[int, list[float]] = {}
+    for process, seconds in zip(processes, result.timings_s, strict=True):
+        rounds.setdefault(process, []).append(seconds)
+    return rounds
 
 
 def unstable_reasons(row: Row) -> list[str]:

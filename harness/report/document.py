@@ -11,15 +11,16 @@ from harness.report.load import LoadedResults
 from harness.report.verdicts import Reproduction, Verdict, build_reproductions, build_verdicts
 
 DEFINITIONS = (
-    "timing: each runtime family runs in its own worker processes (2 per batch natively), so no "
-    "runtime's threads or allocator slow another's; within a process every round runs each variant "
-    "of the family once, in a fresh order drawn from a recorded seed.",
-    "speed-up = median over rounds of (float baseline time / variant time), same runtime family, "
-    "host, arch, batch and threads: a paired design, since the variants of one round share the "
-    "machine's state. [low–high] is a 95% bootstrap interval that resamples worker processes, then "
-    "rounds within each; an interval touching 1 means no measurable difference. Results without "
-    "round data compare medians, resampling each side on its own. With fewer than 5 timings the "
-    "point ratio is shown with no interval and no verdict.",
+    "timing: every variant runs in worker processes of its own (2 process rounds natively), a bare "
+    "loop of consecutive calls after at least 1 s of warm-up, so no other model, runtime or thread "
+    "pool shares its process or cache; in each round every variant gets one process, in an order "
+    "drawn from a recorded seed.",
+    "speed-up = median over process rounds of (float baseline median / variant median in that "
+    "round), same runtime family, host, arch, batch and threads: paired, since both ran back to back "
+    "in each round. [low–high] is a 95% bootstrap interval that resamples rounds, then timings within "
+    "each; an interval touching 1 means no measurable difference. Results without round data "
+    "compare medians, resampling each side on its own. With fewer than 5 timings the point ratio "
+    "is shown with no interval and no verdict.",
     "a verdict on timings flagged unstable (stdev over 10% of the mean) or CPU-throttled says so "
     "instead of claiming faster or slower.",
     "accuracy gate (MLPerf-style): a quantized model passes when its top-1 is at least 99% of the "

@@ -4,14 +4,13 @@ Pure functions on lists of seconds; no rendering, no I/O. Every call makes
 its own seeded generator, so a report is reproducible and does not depend on
 the order comparisons are computed in.
 
-Two designs. Paired, for variants timed in the same rounds (results that say
-which worker process and round each timing came from): the variants of one
-round ran moments apart on the same machine state, so the statistic is the
-median of per-round ratios, and the bootstrap resamples processes, then
-rounds within each (a process is one sample of the machine's state, rounds
-are samples within it). Unpaired, for timings from different runs or old
-results: each side is resampled on its own; the statistic is the ratio of
-medians.
+Two designs. Paired, for variants timed in the same rounds of one run (each
+round runs every variant in a worker process of its own, back to back, so a
+round is one state of the machine that both sides saw): the statistic is the
+median over rounds of each round's ratio of medians, and the bootstrap
+resamples rounds, then timings within each. Unpaired, for timings from
+different runs or old results: each side is resampled on its own; the
+statistic is the ratio of medians.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ class RatioInterval:
     confidence: float = CONFIDENCE
     resamples: int = RESAMPLES
     method: str = UNPAIRED
-    samples: int = 0  # pairs (paired) or the smaller side's timings (unpaired)
+    samples: int = 0  # the smaller side's timings
 
     @property
     def has_interval(self) -> bool:
@@ -106,36 +105,42 @@ def median_ratio_interval(
 
 
 def paired_ratio_interval(
-    reference: Mapping[tuple[int, int], float],
-    candidate: Mapping[tuple[int, int], float],
+    reference: Mapping[int, Sequence[float]],
+    candidate: Mapping[int, Sequence[float]],
     *,
     confidence: float = CONFIDENCE,
     resamples: int = RESAMPLES,
     seed: int = SEED,
 ) -> RatioInterval | None:
-    """Bootstrap the speed-up from timings keyed by (process, round), paired on the key.
+    """Bootstrap the speed-up from timings grouped by the round they ran in, paired on the round.
 
-    The statistic is the median over rounds of reference/candidate; the interval
-    resamples processes with replacement, then rounds within each chosen one.
-    Returns None with fewer than MIN_SAMPLES pairs or a time that is not positive.
+    In each round both sides ran back to back, so a round's ratio of medians cancels what
+    the machine did to both. The statistic is the median over rounds of that ratio; the
+    interval resamples rounds with replacement, then each side's timings within each chosen
+    round. Returns None with fewer than MIN_SAMPLES timings per side or a time that is not
+    positive.
     """
-    keys = sorted(set(reference) & set(candidate))
-    if len(keys) < MIN_SAMPLES or min(min(reference[k], candidate[k]) for k in keys) <= 0:
+    rounds = sorted(set(reference) & set(candidate))
+    groups = [(np.asarray(reference[r], float), np.asarray(candidate[r], float)) for r in rounds]
+    groups = [(ref, cand) for ref, cand in groups if ref.size and cand.size]
+    if not groups or min(sum(g[0].size for g in groups), sum(g[1].size for g in groups)) < MIN_SAMPLES:
         return None
-    by_process: dict[int, list[float]] = {}
-    for key in keys:
-        by_process.setdefault(key[0], []).append(reference[key] / candidate[key])
-    groups = [np.asarray(values) for _, values in sorted(by_process.items())]
+    if min(min(ref.min(), cand.min()) for ref, cand in groups) <= 0:
+        return None
     rng = np.random.default_rng(seed)
     statistics = np.empty(resamples)
     for index in range(resamples):
         chosen = rng.integers(0, len(groups), size=len(groups))
-        statistics[index] = np.median(
-            np.concatenate([rng.choice(groups[g], size=groups[g].size) for g in chosen])
-        )
+        ratios = [
+            np.median(rng.choice(groups[g][0], groups[g][0].size))
+            / np.median(rng.choice(groups[g][1], groups[g][1].size))
+            for g in chosen
+        ]
+        statistics[index] = np.median(ratios)
     low, high = _percentile_interval(statistics, confidence)
-    point = float(np.median(np.concatenate(groups)))
-    return RatioInterval(point, low, high, confidence, resamples, PAIRED, len(keys))
+    point = float(np.median([np.median(ref) / np.median(cand) for ref, cand in groups]))
+    samples = min(sum(g[0].size for g in groups), sum(g[1].size for g in groups))
+    return RatioInterval(point, low, high, confidence, resamples, PAIRED, samples)
 
 
 def point_ratio(reference_s: Sequence[float], candidate_s: Sequence[float]) -> RatioInterval | None:
