@@ -82,3 +82,17 @@ def test_oom_kills_and_the_memory_limit_of_cgroup_v1_and_v2(tmp_path):
     assert memory_limit_bytes((limit,)) is None
     # the host's words for a container killed at its limit (runner.classify)
     assert oom_reason(64 * 2**20) == "OOM-killed at the 0.1 GiB memory limit (raise --memory)"
+
+
+def test_throttling_is_summed_over_workers_and_warns_only_when_it_happened():
+    from harness.bench.result_writer import BatchTimings, throttling_warning
+
+    timings = BatchTimings()
+    timings.add_throttling({"periods": None})  # unreadable: unknown, not zero
+    assert timings.throttling is None and throttling_warning(timings.throttling) == []
+    timings.add_throttling({"periods": 100, "throttled_periods": 0, "throttled_s": 0.0})
+    assert throttling_warning(timings.throttling) == []
+    timings.add_throttling({"periods": 50, "throttled_periods": 4, "throttled_s": 0.25})
+    assert timings.throttling == {"periods": 150, "throttled_periods": 4, "throttled_s": 0.25}
+    [warning] = throttling_warning(timings.throttling)
+    assert warning.startswith("CPU throttled in 4 of 150 scheduler periods (0.25 s)")

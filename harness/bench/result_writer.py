@@ -44,7 +44,6 @@ class BatchTimings:
     positions: list[int] = field(default_factory=list)  # place of its process in the round's order
     peak_added_bytes: int | None = None
     throttling: dict[str, float] | None = None
-    throttling_unknown: bool = False
     error: str | None = None
     started_at: str = field(default_factory=lambda: now())
 
@@ -60,8 +59,7 @@ class BatchTimings:
         self.peak_added_bytes = max(self.peak_added_bytes or 0, load_added + batch_added)
 
     def add_throttling(self, counters: dict[str, Any]) -> None:
-        if counters.get("periods") is None:
-            self.throttling_unknown = True
+        if counters.get("periods") is None:  # no cpu.stat readable: stays None (unknown)
             return
         total = self.throttling or {"periods": 0, "throttled_periods": 0, "throttled_s": 0.0}
         for key in total:
