@@ -37,6 +37,10 @@ def tiny_results(tiny_artifacts, tmp_path_factory) -> Path:
         "1",
         "--repeats",
         "5",
+        "--min-seconds",
+        "0",  # exactly 5 timings per result (the schema test counts them)
+        "--warmup-seconds",
+        "0",
         "--out",
         str(out),
         "--run-id",

@@ -8,7 +8,7 @@ import numpy as np
 
 from harness.bench.cgroup import CpuThrottling, parse_cpu_stat, read_throttling
 from harness.bench.measure import batch_images
-from harness.bench.timing import round_orders, time_calls, warm_up
+from harness.bench.timing import MAX_EXTRA_CALLS, round_orders, time_calls, warm_up
 
 NAMES = ["a", "b", "c", "d", "e"]
 
@@ -41,6 +41,7 @@ def test_short_calls_are_timed_until_the_minimum_time_and_warm_up_waits_too():
     seen: list[float] = []
     ran = time_calls(lambda: time.sleep(0.002), 3, 0.05, lambda index, seconds: seen.append(seconds))
     assert ran == len(seen) > 3 and sum(seen) >= 0.05
+    assert time_calls(lambda: None, 3, 60.0, lambda index, seconds: None) == MAX_EXTRA_CALLS  # capped
     started = time.perf_counter()
     assert warm_up(lambda: None, 2, 0.05) > 2 and time.perf_counter() - started >= 0.05
     assert warm_up(lambda: time.sleep(0.03), 3, 0.01) == 3  # at least the calls asked for

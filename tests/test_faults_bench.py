@@ -28,6 +28,10 @@ def measure_args(artifacts: Path, out: Path, *extra: str) -> list[str]:
         "1",
         "--warmup",
         "0",
+        "--warmup-seconds",
+        "0",
+        "--min-seconds",
+        "0",  # exact call counts: these tests are about faults, not timing
         "--out",
         str(out),
         *extra,

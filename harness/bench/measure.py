@@ -119,7 +119,7 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
     status = schema.STATUS_OK
     try:
         for name in (v for v in evaluated if v not in batches_of):  # an untimed baseline: evaluate it
-            _run_or_record(config, _job(config, name, (), 0, True), 0, facts, timings, log)
+            _run_or_record(_job(config, name, (), 0, True), 0, facts, timings, log)
         rounds = round_orders(list(batches_of), min(config.processes, config.repeats), seed)
         for process_index, order in enumerate(rounds):
             for position, name in enumerate(order):
@@ -127,7 +127,7 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
                     continue  # that variant's worker failed already
                 first = facts[name].predictions is None and process_index == 0
                 job = _job(config, name, batches_of[name], process_index, first)
-                _run_or_record(config, job, position, facts, timings, log)
+                _run_or_record(job, position, facts, timings, log)
     except KeyboardInterrupt:
         status = schema.STATUS_INCOMPLETE
         raise
@@ -166,7 +166,6 @@ def _job(
 
 
 def _run_or_record(
-    config: MeasureConfig,
     job: wk.WorkerJob,
     position: int,
     facts: dict[str, VariantFacts],
