@@ -132,7 +132,7 @@ def _verdict(table: MachineTable, batch: int, threads: int) -> Verdict:
         verdict.speedup = int8.speedup
         verdict.text = (
             f"{head}{UNSTABLE} {where}, no speed claim (measured {fmt.ratio(int8.speedup)}): "
-            f"{unstable[0]}; {accuracy}"
+            f"{unstable[0].rstrip('.')}; {accuracy}"
         )
         return verdict
     name = VERDICT_VARIANTS[int8.variant]
