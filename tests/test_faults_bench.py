@@ -233,3 +233,33 @@ def test_a_dead_worker_fails_its_variant_only_and_the_parent_holds_no_model(tiny
     )
     assert results[interrupted].status == "incomplete" and results[interrupted].repeats > 0
     assert f"error: the {killed} worker killed by signal 9" in err
+
+
+def test_a_worker_whose_measure_process_died_stops_quietly_and_yields_to_the_oom_killer(tiny_artifacts):
+    """When measure is killed (say, at a memory limit) the worker's next event hits a closed pipe:
+    it stops with one log line, no traceback. It also asks to be the OOM killer's first choice."""
+    from harness.bench.worker import WorkerJob
+
+    job = WorkerJob(
+        str(tiny_artifacts), "tflite-int8", (1,), threads=1, warmup=0, calls=10**8, process_index=0
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "harness.bench.worker", job.to_json()],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while '"event": "call"' not in worker.stdout.readline():
+            pass
+        with open(f"/proc/{worker.pid}/oom_score_adj") as handle:
+            assert int(handle.read()) == 500
+        worker.stdout.close()  # what measure's death does to the pipe
+        _, err = worker.communicate(timeout=120)
+    finally:
+        worker.kill()
+    assert worker.returncode == 1, err[-2000:]
+    assert "Traceback" not in err and "the measure process that started this worker is gone" in err

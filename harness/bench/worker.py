@@ -11,6 +11,7 @@ JSON object per line (``EVENT_*`` below); stderr carries the human log.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -125,6 +126,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         log("usage: python -m harness.bench.worker JOB_JSON (started by measure)")
         return 2
+    prefer_me_when_out_of_memory()
     try:
         run_job(WorkerJob.from_json(argv[0]))
     except KeyboardInterrupt:
@@ -132,7 +134,19 @@ def main(argv: list[str]) -> int:
     except UserError as error:
         log(f"error: {error}")
         return error.exit_code
+    except BrokenPipeError:
+        # measure is gone (killed): nobody reads our events; stop quietly, no second error at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        log("stopping: the measure process that started this worker is gone")
+        return 1
     return 0
+
+
+def prefer_me_when_out_of_memory() -> None:
+    """Ask the kernel's OOM killer to take this worker before measure (raising is allowed to
+    anyone): then measure survives a memory limit and records which variant hit it."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/oom_score_adj").write_text("500")
 
 
 if __name__ == "__main__":
