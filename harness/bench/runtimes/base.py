@@ -12,8 +12,8 @@ class Runner(Protocol):
 
     runtime_name: str  # e.g. "ai-edge-litert 2.3.0"
 
-    def prepare(self, batch: int, images: np.ndarray, warm: bool = True) -> None:
-        """Get ready to run ``batch`` images (float32 [batch, 32, 32, 3]); ``warm``: call once."""
+    def prepare(self, batch: int, images: np.ndarray) -> None:
+        """Get ready to run ``batch`` images (float32 [batch, 32, 32, 3]) and call once."""
 
     def release(self) -> None:
         """Give back what ``prepare`` allocated for a large batch."""

@@ -35,11 +35,10 @@ class LiteRTRunner:
             self._interpreter.allocate_tensors()
             self._batch = batch
 
-    def prepare(self, batch: int, images: np.ndarray, warm: bool = True) -> None:
+    def prepare(self, batch: int, images: np.ndarray) -> None:
         self._resize(batch)
         self._interpreter.set_tensor(self._input, images)
-        if warm:
-            self.call()
+        self.call()
 
     def release(self) -> None:
         """Back to batch 1, so the arena of a huge batch is not kept."""

@@ -32,10 +32,9 @@ class TensorFlowRunner:
             op.type for op in self._serve.get_concrete_function().graph.get_operations()
         ]
 
-    def prepare(self, batch: int, images: np.ndarray, warm: bool = True) -> None:
+    def prepare(self, batch: int, images: np.ndarray) -> None:
         self._batch_input = self._tf.constant(images)
-        if warm:
-            self.call()  # traces once per shape outside the timed loop
+        self.call()  # traces once per shape outside the timed loop
 
     def release(self) -> None:
         """Drop the batch input (activations are freed when each call returns)."""
