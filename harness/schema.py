@@ -92,6 +92,10 @@ class Result:
     eval_images: int = 0
     agreement_with_float: float | None = None  # same top-1 as baseline_variant
     predictions: list[int] = field(default_factory=list)  # top-1 per eval image
+    # per reference (the float baseline; for QAT also "qat-float", its quantizers off): images
+    # only the reference classified right, and only this variant ({"only_reference_right": b,
+    # "only_variant_right": c}), the inputs of an exact McNemar test
+    paired_correctness: dict[str, dict[str, int]] = field(default_factory=dict)
     data: str = ""
     # model and memory
     model_bytes: int = 0

@@ -48,7 +48,9 @@ def test_prepare_writes_every_variant_with_checksums(tiny_artifacts):
 
 
 def test_prepare_reuses_unchanged_artifacts(tiny_artifacts):
-    proc = run_cli("prepare", "--model", "tiny", "--data", "synthetic", "--out", str(tiny_artifacts))
+    proc = run_cli(
+        "prepare", "--model", "tiny", "--data", "synthetic", "--epochs", "1", "--out", str(tiny_artifacts)
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "up to date" in proc.stdout
 

@@ -1,4 +1,4 @@
-"""Model construction, QAT wrapping and BatchNorm recalibration (tiny config, in-process)."""
+"""Model construction and BatchNorm recalibration (tiny config, in-process)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 
 tf_keras = pytest.importorskip("tf_keras")
 
+from harness.bench.inference_form import standalone_batchnorm_names  # noqa: E402
 from harness.bench.model import build_resnet_v2, model_config  # noqa: E402
-from harness.bench.prepare import recalibrate_batchnorm  # noqa: E402
-from harness.bench.qat import standalone_batchnorm_names  # noqa: E402
+from harness.bench.training import recalibrate_batchnorm  # noqa: E402
 
 
 def test_resnet50_has_the_slim_v2_shape():

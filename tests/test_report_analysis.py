@@ -221,3 +221,52 @@ def test_unknown_emulation_gets_no_speed_verdict_and_no_2018_row():
     verdict = next(v for v in build_verdicts(tables) if v.emulated is None)
     assert verdict.outcome == NO_SPEED_VERDICT and "emulation probe failed" in verdict.text
     assert [item.machine for item in build_reproductions(tables)] == [tables[0].label]
+
+
+FAKEQUANT_PROFILE = {
+    "tool": "tensorflow 2.21.0 profiler (framework_op_stats)",
+    "batch": 1,
+    "calls": 3,
+    "ms_per_call": 259.8,
+    "top_ops": [
+        {
+            "type": "FakeQuantWithMinMaxVarsPerChannel",
+            "share": 0.939,
+            "ms_per_call": 244.0,
+            "in_graph": 56,
+            "on_weights": 56,
+        },
+        {"type": "_MklNativeFusedConv2D", "share": 0.031, "ms_per_call": 8.0, "in_graph": 0, "on_weights": 0},
+    ],
+}
+
+
+def test_the_2018_row_carries_the_profiled_reason_for_the_fake_quant_cost():
+    results = machine_results()
+    [plain] = build_reproductions(build_tables(results))
+    assert plain.fakequant_cost == ""  # no profile in the result: nothing is claimed
+    fakequant = next(r for r in results if r.variant == "tf-fakequant")
+    fakequant.kernel_path = {"fake_quant_ops": 149, "profile": FAKEQUANT_PROFILE}
+    [item] = build_reproductions(build_tables(results))
+    assert item.fakequant_cost == (
+        "94% of a batch-1 call's op time (244 ms) is FakeQuantWithMinMaxVarsPerChannel (56 ops, all on "
+        "weights): the weights are fake-quantized again on every call, whatever the batch"
+    )
+    assert item.text.endswith(item.fakequant_cost)
+    fakequant.kernel_path["profile"] = {
+        **FAKEQUANT_PROFILE,
+        "top_ops": [{**FAKEQUANT_PROFILE["top_ops"][0], "on_weights": 20}],
+    }
+    [partial] = build_reproductions(build_tables(results))
+    assert (
+        "(56 ops, 20 of 56 on weights)" in partial.fakequant_cost
+        and "every call" not in partial.fakequant_cost
+    )
+
+
+def test_the_accuracy_line_carries_the_paired_mcnemar_tests():
+    results = machine_results()
+    int8 = next(r for r in results if r.variant == "tflite-int8")
+    int8.paired_correctness = {"tflite-fp32": {"only_reference_right": 9, "only_variant_right": 1}}
+    [verdict] = verdicts_of(results)
+    assert "vs tflite-fp32: 9 worse, 1 better, McNemar p=0.021 (differs significantly)" in verdict.text

@@ -7,7 +7,10 @@ import os
 import time
 from pathlib import Path
 
-from harness.cli_args import positive_int
+from harness.cli_args import positive_float, positive_int
+
+DEFAULT_TRAIN_MINUTES = 30.0  # the prepare module's default, without importing it (and numpy)
+DEFAULT_QAT_EPOCHS = 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,8 +20,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="digits",
         help="digits (default, ships with scikit-learn), synthetic, or cifar100:PATH",
     )
-    parser.add_argument("--epochs", type=positive_int, default=1, help="float training epochs")
-    parser.add_argument("--qat-epochs", type=positive_int, default=1, help="QAT fine-tuning epochs")
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=None,
+        help="float training epochs (default: until the validation top-1 stops improving)",
+    )
+    parser.add_argument(
+        "--train-minutes",
+        type=positive_float,
+        default=DEFAULT_TRAIN_MINUTES,
+        help=f"time cap of the default training, minutes (default {DEFAULT_TRAIN_MINUTES:g})",
+    )
+    parser.add_argument(
+        "--qat-epochs", type=positive_int, default=DEFAULT_QAT_EPOCHS, help="QAT fine-tuning epochs"
+    )
     parser.add_argument("--out", type=Path, required=True, help="artifacts directory")
 
 
@@ -32,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     model_config(args.model, 100)  # unknown model: fail before loading data
     dataset = load_dataset(args.data)
     started = time.perf_counter()
-    manifest = prepare(PrepareConfig(args.model, args.epochs, args.qat_epochs, args.out), dataset)
+    manifest = prepare(
+        PrepareConfig(args.model, args.epochs, args.qat_epochs, args.out, args.train_minutes), dataset
+    )
     print(
         f"prepared {len(manifest.variants)} variants of {manifest.model} on {manifest.data} "
         f"in {args.out} ({time.perf_counter() - started:.0f} s)"

@@ -8,14 +8,16 @@ input and output stay float32 so every variant is fed the same images.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from harness.bench.model import IMAGE_SHAPE
+from harness.errors import UserError
 
-REPRESENTATIVE_IMAGES = 100
+REPRESENTATIVE_IMAGES = 512  # 100 left 4 of 360 digits flipped vs float, 512 left 2
 
 
 def save_tf_graph(model, directory: Path) -> None:
@@ -63,6 +65,27 @@ def tflite_converters(float_model, qat_model, calibration_images: np.ndarray) ->
         "tflite-fp32": lambda: convert(float_model),
         "tflite-dynamic": lambda: convert(float_model, dynamic),
         "tflite-int8": lambda: convert(float_model, full_int8),
-        "tflite-int8-qat": lambda: convert(qat_model, dynamic),
+        # the QAT ranges decide the scales; the converter still demands images for an int8-only target
+        "tflite-int8-qat": lambda: convert(qat_model, full_int8),
         "tflite-fp16": lambda: convert(float_model, fp16),
     }
+
+
+INTEGER_VARIANTS = ("tflite-int8", "tflite-int8-qat")
+
+
+def require_integer(name: str, model_content: bytes) -> bytes:
+    """Return the bytes unchanged; UserError if an integer variant computes anything in float."""
+    from harness.bench.runtimes.tflite_graph import graph_ops
+
+    if name not in INTEGER_VARIANTS:
+        return model_content
+    floats = Counter(graph_ops(model_content).float_compute)
+    if floats:
+        listed = ", ".join(f"{op}×{count}" for op, count in sorted(floats.items()))
+        raise UserError(
+            f"{name} is meant to be integer-only, but the converter left float compute ops in it "
+            f"({listed}); a layer of the model has no int8 kernel. Rewrite that layer "
+            "(see inference_form.py) rather than measuring a mixed model as int8."
+        )
+    return model_content

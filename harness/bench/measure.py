@@ -26,7 +26,13 @@ from harness import schema
 from harness.bench import manifest as mf
 from harness.bench import worker as wk
 from harness.bench.cgroup import memory_limit_bytes, oom_reason, read_oom_kills
-from harness.bench.result_writer import BatchTimings, VariantFacts, write_result_file
+from harness.bench.result_writer import (
+    QAT_FLOAT_REFERENCE,
+    BatchTimings,
+    EvalTruth,
+    VariantFacts,
+    write_result_file,
+)
 from harness.bench.sysinfo import MACHINE_TO_ARCH, collect_system_info
 from harness.bench.timing import round_orders
 from harness.errors import UserError
@@ -105,13 +111,15 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
     if not todo:
         log("every requested result already exists for this run: nothing to do.")
         return []
-    _, eval_labels = load_eval_set(config.artifacts / manifest.eval_file, config.eval_limit)
+    _, labels, references = load_eval_archive(config.artifacts / manifest.eval_file, config.eval_limit)
+    truth = EvalTruth(labels, references)
     for name in evaluated:
         mf.verify_artifact(config.artifacts, manifest.entry(name))
     info = collect_system_info()
     if config.threads > info.cpu_count:
         log(f"warning: --threads {config.threads} is more than the {info.cpu_count} CPUs available.")
     seed = config.seed if config.seed is not None else secrets.randbits(31)
+    native = info.emulated is False
     facts = {name: VariantFacts(name, manifest.entry(name)) for name in evaluated}
     batches_of = {v: tuple(b for b in sorted(config.batches) if (v, b) in todo) for v in timed}
     batches_of = {v: b for v, b in batches_of.items() if b}
@@ -119,14 +127,14 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
     status = schema.STATUS_OK
     try:
         for name in (v for v in evaluated if v not in batches_of):  # an untimed baseline: evaluate it
-            _run_or_record(_job(config, name, (), 0, True), 0, facts, timings, log)
+            _run_or_record(_job(config, name, (), 0, True, native), 0, facts, timings, log)
         rounds = round_orders(list(batches_of), min(config.processes, config.repeats), seed)
         for process_index, order in enumerate(rounds):
             for position, name in enumerate(order):
                 if any(timings[(name, b)].error for b in batches_of[name]):
                     continue  # that variant's worker failed already
                 first = facts[name].predictions is None and process_index == 0
-                job = _job(config, name, batches_of[name], process_index, first)
+                job = _job(config, name, batches_of[name], process_index, first, native)
                 _run_or_record(job, position, facts, timings, log)
     except KeyboardInterrupt:
         status = schema.STATUS_INCOMPLETE
@@ -134,7 +142,7 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
     finally:
         written = [
             write_result_file(
-                config, manifest, info, facts, name, batch, timings[(name, batch)], status, seed, eval_labels
+                config, manifest, info, facts, name, batch, timings[(name, batch)], status, seed, truth
             )
             for (name, batch) in sorted(timings, key=lambda key: (key[1], timed.index(key[0])))
         ]
@@ -148,7 +156,12 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
 
 
 def _job(
-    config: MeasureConfig, name: str, batches: tuple[int, ...], process_index: int, evaluate: bool
+    config: MeasureConfig,
+    name: str,
+    batches: tuple[int, ...],
+    process_index: int,
+    evaluate: bool,
+    native: bool = False,
 ) -> wk.WorkerJob:
     return wk.WorkerJob(
         artifacts=str(config.artifacts),
@@ -162,6 +175,7 @@ def _job(
         process_index=process_index,
         evaluate=evaluate,
         eval_limit=config.eval_limit,
+        profile=evaluate and native,  # the report uses profiles of native machines only
     )
 
 
@@ -266,13 +280,25 @@ def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]
 
 
 def load_eval_set(path: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    images, labels, _ = load_eval_archive(path, limit)
+    return images, labels
+
+
+# eval-archive key -> the reference name results use for it
+REFERENCE_PREDICTIONS = {"qat_float_predictions": QAT_FLOAT_REFERENCE}
+
+
+def load_eval_archive(path: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Images, labels, and the predictions of references that are not variants (by name)."""
     try:
         with np.load(path) as archive:
             images, labels = archive["images"], archive["labels"]
+            references = {name: archive[key] for key, name in REFERENCE_PREDICTIONS.items() if key in archive}
     except (OSError, KeyError, ValueError) as error:
         raise UserError(f"cannot read the eval set {path} ({error}); rerun prepare.") from error
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
+        references = {name: predictions[:limit] for name, predictions in references.items()}
     if len(images) == 0:
         raise UserError(f"the eval set {path} holds no images; rerun prepare with more data.")
-    return images, labels
+    return images, labels, references

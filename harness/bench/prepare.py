@@ -1,4 +1,4 @@
-"""Prepare once: train the float model, fine-tune it with QAT, write every variant.
+"""Prepare once: train the float model, rewrite it, fine-tune it with QAT, write every variant.
 
 The artifacts are architecture-independent; ``measure`` runs them anywhere.
 When the inputs (model, data, epochs, tool versions) are unchanged and every
@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,14 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from harness.bench import manifest as mf
+from harness.bench import training
 from harness.bench.data import Dataset
 from harness.bench.model import model_config
 from harness.bench.sysinfo import package_versions
 from harness.errors import UserError
 
-TRAIN_BATCH = 64
 SEED = 0
-RECALIBRATION_IMAGES = 512
+FLOAT_LEARNING_RATE = 1e-3
+QAT_LEARNING_RATE = 1e-5
+DEFAULT_TRAIN_MINUTES = 30.0
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,10 @@ class PrepareConfig:
     """Everything that decides the artifacts."""
 
     model: str
-    epochs: int
+    epochs: int | None  # None: until the validation top-1 stops improving
     qat_epochs: int
     out: Path
+    train_minutes: float = DEFAULT_TRAIN_MINUTES
 
 
 def inputs_key(config: PrepareConfig, dataset: Dataset, versions: dict[str, str]) -> str:
@@ -44,6 +46,7 @@ def inputs_key(config: PrepareConfig, dataset: Dataset, versions: dict[str, str]
         "model": config.model,
         "epochs": config.epochs,
         "qat_epochs": config.qat_epochs,
+        "train_minutes": config.train_minutes,
         "data": dataset.fingerprint(),
         "versions": versions,
         "seed": SEED,
@@ -52,10 +55,13 @@ def inputs_key(config: PrepareConfig, dataset: Dataset, versions: dict[str, str]
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
+CODE_FILES = ("model.py", "inference_form.py", "training.py", "qat.py", "convert.py", "prepare.py", "data.py")
+
+
 def code_fingerprint() -> str:
     """sha256 of the modules that decide the artifacts: changed code, new artifacts."""
     digest = hashlib.sha256()
-    for name in ("model.py", "qat.py", "convert.py", "prepare.py", "data.py"):
+    for name in CODE_FILES:
         digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()
 
@@ -74,7 +80,7 @@ def reusable_manifest(config: PrepareConfig, key: str) -> mf.Manifest | None:
 
 
 def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] = print) -> mf.Manifest:
-    """Train, QAT, convert; write artifacts and the manifest into ``config.out``."""
+    """Train, rewrite, QAT, convert; write artifacts and the manifest into ``config.out``."""
     versions = package_versions()
     key = inputs_key(config, dataset, versions)
     existing = reusable_manifest(config, key)
@@ -84,24 +90,48 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
     import tensorflow as tf
     import tf_keras as keras
 
-    from harness.bench.convert import save_tf_graph, tflite_converters
+    from harness.bench import qat
+    from harness.bench.convert import require_integer, save_tf_graph, tflite_converters
+    from harness.bench.inference_form import MAX_OUTPUT_DIFFERENCE, max_output_difference, to_inference_form
     from harness.bench.model import build_resnet_v2
-    from harness.bench.qat import make_qat_model
 
     config.out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(SEED)
-    train_x = dataset.train_images.astype(np.float32) / 255.0
     cfg = model_config(config.model, num_classes=100)
     if dataset.num_classes > cfg.num_classes:
         raise UserError(f"{dataset.name} has {dataset.num_classes} classes; the model has 100.")
+    split = training.split_validation(
+        dataset.train_images.astype(np.float32) / 255.0, dataset.train_labels, SEED
+    )
+    eval_x = dataset.eval_images.astype(np.float32) / 255.0
+    calibration = split.train_x[: training.RECALIBRATION_IMAGES]
+    cap_s = config.train_minutes * 60
+    how_long = f"{config.epochs} epoch(s)" if config.epochs else f"until converged (at most {cap_s:.0f} s)"
+    log(
+        f"training {config.model} (float) {how_long} on {len(split.train_x)} images, "
+        f"{len(split.val_x)} held out for validation"
+    )
+    trained = build_resnet_v2(cfg)
+    float_run = training.train(trained, split, FLOAT_LEARNING_RATE, config.epochs, cap_s, SEED, log)
 
-    calibration = train_x[:RECALIBRATION_IMAGES]
-    log(f"training {config.model} (float) for {config.epochs} epoch(s) on {len(train_x)} images")
-    float_model = build_resnet_v2(cfg)
-    float_run = train(float_model, train_x, dataset.train_labels, 1e-3, config.epochs, calibration)
-    log(f"quantization-aware fine-tuning for {config.qat_epochs} epoch(s)")
-    qat_model = make_qat_model(float_model)
-    qat_run = train(qat_model, train_x, dataset.train_labels, 1e-4, config.qat_epochs, calibration)
+    float_model = to_inference_form(trained)
+    difference = max_output_difference(trained, float_model, eval_x)
+    if difference > MAX_OUTPUT_DIFFERENCE:
+        raise UserError(
+            f"the inference form of the model differs from the trained one by {difference:.2g} "
+            f"(limit {MAX_OUTPUT_DIFFERENCE:g}); this is a bug in inference_form.py."
+        )
+    log(f"inference form: BatchNorm and 1×1 pools as 1×1 depthwise convs (max |Δ| {difference:.1e})")
+
+    log(f"quantization-aware fine-tuning: {config.qat_epochs} epoch(s), ranges calibrated first")
+    qat_model = qat.make_qat_model(float_model)
+    qat.calibrate_ranges(qat_model, calibration)
+    calibrated = qat.range_values(qat_model)
+    qat_run = training.train(qat_model, split, QAT_LEARNING_RATE, config.qat_epochs, None, SEED + 1, log)
+    qat.require_calibrated(qat_model, calibration)
+    ranges = qat.summarize_ranges(calibrated, qat.range_values(qat_model))
+    qat_float = qat.float_weights_model(qat_model, float_model)
+    qat_float_predictions = qat_float.predict(eval_x, batch_size=256, verbose=0).argmax(axis=1)
 
     entries = [
         _write_variant(config.out, "tf-fp32", "tf", "tf-fp32", lambda d: save_tf_graph(float_model, d), log),
@@ -109,87 +139,49 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
             config.out, "tf-fakequant", "tf", "tf-fakequant", lambda d: save_tf_graph(qat_model, d), log
         ),
     ]
-    for name, convert in tflite_converters(float_model, qat_model, train_x).items():
-        entries.append(
-            _write_variant(
-                config.out, name, "litert", f"{name}.tflite", lambda p, c=convert: p.write_bytes(c()), log
-            )
-        )
-    np.savez_compressed(config.out / mf.EVAL_FILE, images=dataset.eval_images, labels=dataset.eval_labels)
+    for name, convert in tflite_converters(float_model, qat_model, calibration).items():
+
+        def write(path: Path, convert=convert, name=name) -> None:
+            path.write_bytes(require_integer(name, convert()))
+
+        entries.append(_write_variant(config.out, name, "litert", f"{name}.tflite", write, log))
+    np.savez_compressed(
+        config.out / mf.EVAL_FILE,
+        images=dataset.eval_images,
+        labels=dataset.eval_labels,
+        qat_float_predictions=qat_float_predictions.astype(np.int64),
+    )
+    labelled = dataset.has_labels
     manifest = mf.Manifest(
         model=config.model,
         data=dataset.name,
         data_fingerprint=dataset.fingerprint(),
-        has_labels=dataset.has_labels,
+        has_labels=labelled,
         num_classes=dataset.num_classes,
-        epochs=config.epochs,
+        epochs=float_run.epochs_run,
         qat_epochs=config.qat_epochs,
         inputs_key=key,
         versions={**versions, "tensorflow_used": tf.__version__},
         training={
-            "train_images": len(train_x),
+            "train_images": len(split.train_x),
+            "validation_images": len(split.val_x),
             "eval_images": len(dataset.eval_images),
-            "batch_size": TRAIN_BATCH,
-            "float_train_s": float_run.seconds,
-            "qat_train_s": qat_run.seconds,
-            "float_train_accuracy": float_run.accuracy,
-            "qat_train_accuracy": qat_run.accuracy,
+            "batch_size": training.TRAIN_BATCH,
+            "augmentation": f"random shift of up to {training.MAX_SHIFT} px",
+            "float": float_run.as_dict(),
+            "qat": {**qat_run.as_dict(), "calibration_images": len(calibration), "ranges": ranges.as_dict()},
             "params": int(float_model.count_params()),
-            "batchnorm_recalibration_images": len(calibration),
-            "float_eval_top1": _top1(float_model, dataset),
-            "qat_eval_top1": _top1(qat_model, dataset),
+            "inference_form_max_difference": difference,
+            "float_eval_top1": training.top1(float_model, eval_x, dataset.eval_labels) if labelled else None,
+            "qat_eval_top1": training.top1(qat_model, eval_x, dataset.eval_labels) if labelled else None,
+            "qat_float_eval_top1": (
+                round(float(np.mean(qat_float_predictions == dataset.eval_labels)), 4) if labelled else None
+            ),
         },
         variants=entries,
     )
     mf.write_manifest(manifest, config.out)
     return manifest
-
-
-@dataclass(frozen=True)
-class TrainingRun:
-    seconds: float
-    accuracy: float | None  # on the training data, last epoch
-
-
-def train(
-    model, images: np.ndarray, labels: np.ndarray, learning_rate: float, epochs: int, calibration: np.ndarray
-) -> TrainingRun:
-    """Adam + cross-entropy for some epochs, then recalibrate BatchNorm statistics."""
-    import tf_keras as keras
-
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    started = time.perf_counter()
-    verbose = 1 if sys.stdout.isatty() else 2
-    history = model.fit(images, labels, batch_size=TRAIN_BATCH, epochs=epochs, verbose=verbose)
-    seconds = round(time.perf_counter() - started, 2)
-    recalibrate_batchnorm(model, calibration)
-    return TrainingRun(seconds, _last(history.history.get("accuracy")))
-
-
-def recalibrate_batchnorm(model, images: np.ndarray) -> int:
-    """Set every BatchNormalization's moving statistics from one pass over ``images``.
-
-    A short training run (one epoch here is ~23 steps) leaves the moving averages
-    (momentum 0.99) near their initial values, so inference would predict one
-    class for everything. With momentum 0 one training-mode pass replaces them
-    by the statistics of these images, layer by layer. Returns the layer count.
-    """
-    import tf_keras as keras
-
-    layers = [m for m in model.submodules if isinstance(m, keras.layers.BatchNormalization)]
-    momenta = [layer.momentum for layer in layers]
-    for layer in layers:
-        layer.momentum = 0.0
-    try:
-        model(images, training=True)
-    finally:
-        for layer, momentum in zip(layers, momenta, strict=True):
-            layer.momentum = momentum
-    return len(layers)
 
 
 def _write_variant(
@@ -215,15 +207,3 @@ def _write_variant(
     )
     log(f"  {name}: {entry.size_bytes / 1e6:.1f} MB in {seconds:.1f} s")
     return entry
-
-
-def _top1(model, dataset: Dataset) -> float | None:
-    """Top-1 of the Keras model on the eval split (None when labels are not real)."""
-    if not dataset.has_labels:
-        return None
-    scores = model.predict(dataset.eval_images.astype(np.float32) / 255.0, batch_size=256, verbose=0)
-    return round(float(np.mean(scores.argmax(axis=1) == dataset.eval_labels)), 4)
-
-
-def _last(values) -> float | None:
-    return round(float(values[-1]), 4) if values else None

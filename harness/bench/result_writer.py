@@ -88,20 +88,24 @@ def write_result_file(
     timings: BatchTimings,
     status: str,
     seed: int,
-    eval_labels: np.ndarray,
+    truth: EvalTruth,
 ):
     """Write the result of one variant at one batch; UserError when the file cannot be written."""
     fact = facts[name]
     family, precision, baseline = schema.VARIANTS[name]
     if timings.error is not None:
         status = schema.STATUS_FAILED
+    eval_labels = truth.labels
     top1 = agreement = None
+    correctness: dict[str, dict[str, int]] = {}
     if fact.predictions is not None:
         if manifest.has_labels:
             top1 = float(np.mean(fact.predictions == eval_labels))
         reference = facts.get(baseline)
         if reference is not None and reference.predictions is not None:
             agreement = float(np.mean(fact.predictions == reference.predictions))
+        if manifest.has_labels:
+            correctness = paired_correctness(name, baseline, precision, fact, facts, truth)
     warnings = schema.stability_warnings(timings.seconds) if timings.seconds else []
     warnings += throttling_warning(timings.throttling)
     if status == schema.STATUS_INCOMPLETE:
@@ -136,6 +140,7 @@ def write_result_file(
         top1=top1,
         eval_images=len(eval_labels),
         agreement_with_float=agreement,
+        paired_correctness=correctness,
         predictions=[int(p) for p in fact.predictions] if fact.predictions is not None else [],
         data=manifest.data,
         model_bytes=fact.entry.size_bytes,
@@ -169,6 +174,43 @@ def write_result_file(
             "already written there are intact: free space, then rerun with "
             f"--resume --run-id {config.run_id}."
         ) from error
+
+
+@dataclass(frozen=True)
+class EvalTruth:
+    """The eval labels, and predictions of references that are not measured variants."""
+
+    labels: np.ndarray
+    references: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+QAT_FLOAT_REFERENCE = "qat-float"  # the QAT model with its quantizers off (its fine-tuned float weights)
+QAT_PRECISIONS = ("int8-qat", "fakequant")
+
+
+def paired_correctness(
+    name: str,
+    baseline: str,
+    precision: str,
+    fact: VariantFacts,
+    facts: dict[str, VariantFacts],
+    truth: EvalTruth,
+) -> dict[str, dict[str, int]]:
+    """Per reference: images only the reference got right, and only this variant (McNemar's b, c)."""
+    references: dict[str, np.ndarray] = {}
+    if baseline != name and facts.get(baseline) is not None and facts[baseline].predictions is not None:
+        references[baseline] = facts[baseline].predictions
+    if precision in QAT_PRECISIONS and QAT_FLOAT_REFERENCE in truth.references:
+        references[QAT_FLOAT_REFERENCE] = truth.references[QAT_FLOAT_REFERENCE]
+    right = fact.predictions == truth.labels
+    counts = {}
+    for reference, predictions in references.items():
+        reference_right = predictions == truth.labels
+        counts[reference] = {
+            "only_reference_right": int(np.sum(reference_right & ~right)),
+            "only_variant_right": int(np.sum(~reference_right & right)),
+        }
+    return counts
 
 
 def now() -> str:

@@ -50,6 +50,7 @@ class WorkerJob:
     min_seconds: float = 0.0  # timed seconds per batch, at least (more calls when they are short)
     evaluate: bool = False
     eval_limit: int | None = None
+    profile: bool = False  # with the evaluation: where a call's time goes (native machines only)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -117,7 +118,8 @@ def run_job(job: WorkerJob) -> None:
     if job.evaluate:
         log(f"evaluating {job.variant} on {len(eval_images)} images")
         predictions = runner.predict(np.asarray(eval_images, np.float32) / np.float32(255.0)).argmax(axis=1)
-        emit(EVENT_EVALUATED, predictions=[int(p) for p in predictions], kernel_path=runner.kernel_path())
+        kernel_path = runner.kernel_path(job.profile)
+        emit(EVENT_EVALUATED, predictions=[int(p) for p in predictions], kernel_path=kernel_path)
 
 
 def main(argv: list[str]) -> int:

@@ -41,8 +41,13 @@ RUN_OPTIONS = (
     ),
     arg("--model", default="resnet50", help="resnet50 (default) or tiny (tests)"),
     arg("--data", default="digits", help="digits (default), synthetic or cifar100:PATH"),
-    arg("--epochs", type=positive_int, default=1, help="float training epochs (default 1)"),
-    arg("--qat-epochs", type=positive_int, default=1, help="QAT fine-tuning epochs (default 1)"),
+    arg(
+        "--epochs",
+        type=positive_int,
+        default=None,
+        help="float training epochs (default: until the validation top-1 stops improving)",
+    ),
+    arg("--qat-epochs", type=positive_int, default=None, help="QAT fine-tuning epochs (default 2)"),
     arg(
         "--artifacts", type=Path, default=REPO_ROOT / "artifacts", help="prepared models (default artifacts/)"
     ),

@@ -30,8 +30,8 @@ class RunConfig:
     profile: Profile = QUICK
     model: str = "resnet50"
     data: str = "digits"
-    epochs: int = 1
-    qat_epochs: int = 1
+    epochs: int | None = None  # None: the bench trains until converged
+    qat_epochs: int | None = None  # None: the bench's default
     artifacts_dir: Path = REPO_ROOT / "artifacts"
     results_dir: Path = REPO_ROOT / "results"
     timeout_s: float = DEFAULT_TIMEOUT_S

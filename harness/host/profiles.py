@@ -143,21 +143,14 @@ def measure_command(
     return command
 
 
-def prepare_command(model: str, data: str, epochs: int, qat_epochs: int, out: str) -> list[str]:
-    """The bench ``prepare`` arguments."""
-    return [
-        "prepare",
-        "--model",
-        model,
-        "--data",
-        data,
-        "--epochs",
-        str(epochs),
-        "--qat-epochs",
-        str(qat_epochs),
-        "--out",
-        out,
-    ]
+def prepare_command(model: str, data: str, epochs: int | None, qat_epochs: int | None, out: str) -> list[str]:
+    """The bench ``prepare`` arguments (None: the bench's default: train until converged)."""
+    command = ["prepare", "--model", model, "--data", data, "--out", out]
+    if epochs is not None:
+        command += ["--epochs", str(epochs)]
+    if qat_epochs is not None:
+        command += ["--qat-epochs", str(qat_epochs)]
+    return command
 
 
 _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from harness.report.accuracy_test import AccuracyTest, accuracy_tests
 from harness.report.isa import isa_label
 from harness.report.stats import RatioInterval, median_ratio_interval, paired_ratio_interval, point_ratio
 from harness.schema import STATUS_OK, VARIANTS, Result, summarize_timings
@@ -48,11 +49,13 @@ class Row:
     top1: float | None = None  # fraction 0..1
     top1_delta_pt: float | None = None  # percentage points vs the float baseline
     agreement_with_float: float | None = None
+    accuracy_tests: list[AccuracyTest] = field(default_factory=list)  # paired McNemar, per reference
     accuracy_gate: str = ""  # "" when the gate does not apply to this precision
     model_bytes: int = 0
     peak_rss_bytes: int | None = None
     warnings: list[str] = field(default_factory=list)
     kernel_flags: list[str] = field(default_factory=list)
+    profile: dict | None = None  # where a call's time went (TF profiler), for fake-quant graphs
 
     @property
     def is_baseline(self) -> bool:
@@ -149,10 +152,12 @@ def _row(result: Result, baseline: Result | None) -> Row:
         throughput_ips=summary.get("throughput_ips", result.throughput_ips),
         top1=result.top1,
         agreement_with_float=result.agreement_with_float,
+        accuracy_tests=accuracy_tests(result.paired_correctness),
         model_bytes=result.model_bytes,
         peak_rss_bytes=result.peak_rss_bytes,
         warnings=list(dict.fromkeys(result.warnings)),
         kernel_flags=kernel_flags(result),
+        profile=result.kernel_path.get("profile") if isinstance(result.kernel_path, dict) else None,
     )
     if not row.ok:
         return row  # a failed or interrupted run is listed, never compared

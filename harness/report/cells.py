@@ -40,6 +40,7 @@ REPRODUCTION_COLUMNS = (
     ("thr", "right"),
     ("fake-quant vs fp32 (TF)", "left"),
     ("int8 vs fp32 (LiteRT)", "left"),
+    ("why fake-quant is slow (TF profiler)", "left"),
 )
 
 COMPARISON_COLUMNS = (
@@ -122,6 +123,7 @@ def reproduction_cells(item: Reproduction) -> list[str]:
         str(item.threads),
         fmt.ratio(item.fakequant_speedup),
         fmt.ratio(item.int8_speedup),
+        item.fakequant_cost or "not profiled",
     ]
 
 

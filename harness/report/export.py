@@ -39,6 +39,7 @@ CSV_FIELDS = (
     "top1_delta_pt",
     "agreement_with_float",
     "accuracy_gate",
+    "mcnemar",
     "model_bytes",
     "peak_rss_bytes",
     "kernel_flags",
@@ -109,6 +110,10 @@ def to_csv(report: Report) -> str:
                     "speedup_ci_low": speedup.low if speedup else None,
                     "speedup_ci_high": speedup.high if speedup else None,
                     "kernel_flags": "; ".join(row.kernel_flags),
+                    "mcnemar": "; ".join(
+                        f"{t.reference} b={t.only_reference_right} c={t.only_variant_right} p={t.p_value:.4g}"
+                        for t in row.accuracy_tests
+                    ),
                     "warnings": "; ".join(row.warnings),
                 }
             )

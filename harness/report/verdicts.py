@@ -54,6 +54,7 @@ class Reproduction:
     fakequant_speedup: RatioInterval | None
     int8_speedup: RatioInterval | None
     text: str
+    fakequant_cost: str = ""  # where the fake-quant graph's time goes, from its TF profile
 
 
 def build_verdicts(tables: Sequence[MachineTable]) -> list[Verdict]:
@@ -90,10 +91,32 @@ def build_reproductions(tables: Sequence[MachineTable]) -> list[Reproduction]:
                 f"the TF float graph; real int8 ({_int8_name(int8)}) runs at "
                 f"{_speed(int8, int8_speedup)} of {FLOAT_NAME}"
             )
+            cost = fakequant_cost(fakequant.profile)
+            if cost:
+                text += f". Why fake-quant is slow (measured): {cost}"
             rows.append(
-                Reproduction(table.label, table.emulated, batch, threads, fq_speedup, int8_speedup, text)
+                Reproduction(
+                    table.label, table.emulated, batch, threads, fq_speedup, int8_speedup, text, cost
+                )
             )
     return rows
+
+
+def fakequant_cost(profile: object) -> str:
+    """The measured reason, from the TF profile in the fake-quant result's kernel path."""
+    if not isinstance(profile, dict) or not profile.get("top_ops"):
+        return ""
+    try:
+        top = profile["top_ops"][0]
+        share, op, count, weights = top["share"], top["type"], top["in_graph"], top["on_weights"]
+        ms, batch = top["ms_per_call"], profile["batch"]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    on = "all on weights" if weights and weights == count else f"{weights} of {count} on weights"
+    text = f"{share * 100:.0f}% of a batch-{batch} call's op time ({ms:.0f} ms) is {op} ({count} ops, {on})"
+    if weights and weights == count:
+        text += ": the weights are fake-quantized again on every call, whatever the batch"
+    return text
 
 
 def _verdict(table: MachineTable, batch: int, threads: int) -> Verdict:
@@ -176,7 +199,8 @@ def _missing(int8: Row | None, base: Row | None) -> str:
 def _accuracy(row: Row) -> str:
     if row.top1_delta_pt is not None:
         gate = {GATE_PASS: "pass", GATE_FAIL: "FAIL"}.get(row.accuracy_gate, "n/a")
-        return f"accuracy {fmt.points(row.top1_delta_pt)} pt top-1 (99% gate: {gate})"
+        tests = "".join(f"; {test.describe()}" for test in row.accuracy_tests)
+        return f"accuracy {fmt.points(row.top1_delta_pt)} pt top-1 (99% gate: {gate}){tests}"
     if row.agreement_with_float is not None:
         agreement = fmt.percent(row.agreement_with_float)
         return f"accuracy not measured (no labels); agrees with float on {agreement}"

@@ -24,5 +24,6 @@ class Runner(Protocol):
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Class scores for any number of images (float32 NHWC in [0, 1])."""
 
-    def kernel_path(self) -> dict[str, Any]:
-        """Which kernels ran: delegate, partitions, ops left in float."""
+    def kernel_path(self, profile: bool) -> dict[str, Any]:
+        """Which kernels ran: delegate, partitions, ops left in float. ``profile``: also measure
+        where a call's time goes, where the runtime offers that (costly under emulation)."""

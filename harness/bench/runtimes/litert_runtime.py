@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness.bench.runtimes.tflite_graph import delegation, graph_ops
+
 PREDICT_BATCH = 64
-# ops that are float by design at the edges of an int8 model with float I/O
-FLOAT_BOUNDARY_OPS = {"DEQUANTIZE", "QUANTIZE", "SOFTMAX"}
 
 
 class LiteRTRunner:
@@ -60,36 +59,19 @@ class LiteRTRunner:
             outputs.append(self._interpreter.get_tensor(self._output)[: len(chunk)].copy())
         return np.concatenate(outputs)
 
-    def kernel_path(self) -> dict[str, Any]:
-        """XNNPACK partitions, and which ops still compute in float (from the model itself)."""
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-        delegated = self._interpreter._get_ops_details()
-        partitions = sum(op["op_name"] == "DELEGATE" for op in delegated)
-        plain = Interpreter(
-            model_path=str(self._path),
-            experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-        )
-        plain.allocate_tensors()
-        dtypes = {t["index"]: t["dtype"] for t in plain.get_tensor_details()}
-        ops = plain._get_ops_details()
-        float_ops = Counter(
-            op["op_name"]
-            for op in ops
-            if op["op_name"] not in FLOAT_BOUNDARY_OPS
-            and any(dtypes.get(i) == np.float32 for i in op["outputs"] if i >= 0)
-        )
-        integer_ops = sum(
-            any(dtypes.get(i) in (np.int8, np.uint8) for i in op["outputs"] if i >= 0) for op in ops
-        )
+    def kernel_path(self, profile: bool = False) -> dict[str, Any]:
+        """XNNPACK partitions, the ops it left out, and which ops still compute in float."""
+        split = delegation(self._interpreter)
+        ops = graph_ops(self._path.read_bytes())
         return {
-            "delegate": "xnnpack" if partitions else "none",
-            "xnnpack_partitions": partitions,
-            "ops_total": len(ops),
-            "integer_ops": integer_ops,
-            "float_ops": sorted(float_ops.elements()) if integer_ops else [],
-            "float_op_count": sum(float_ops.values()),
-            "quantize_ops": sum(op["op_name"] in ("QUANTIZE", "DEQUANTIZE") for op in ops),
+            "delegate": "xnnpack" if split.partitions else "none",
+            "xnnpack_partitions": split.partitions,
+            "outside_delegate_ops": split.outside_ops,
+            "ops_total": ops.total,
+            "integer_ops": ops.integer,
+            "float_ops": ops.float_compute if ops.integer else [],
+            "float_op_count": len(ops.float_compute),
+            "quantize_ops": ops.quantize,
         }
 
 

@@ -28,9 +28,10 @@ class TensorFlowRunner:
         self._serve = self._module.serve
         self.runtime_name = f"tensorflow {tf.__version__}"
         self._batch_input = None
-        self._graph_ops: list[str] = [
-            op.type for op in self._serve.get_concrete_function().graph.get_operations()
-        ]
+        from harness.bench.runtimes.tf_profile import graph_op_types
+
+        # the serve graph calls the saved function: count the ops of every function it calls
+        self._op_counts, _ = graph_op_types(self._serve.get_concrete_function().graph)
 
     def prepare(self, batch: int, images: np.ndarray) -> None:
         self._batch_input = self._tf.constant(images)
@@ -50,14 +51,23 @@ class TensorFlowRunner:
         ]
         return np.concatenate(chunks)
 
-    def kernel_path(self) -> dict[str, Any]:
-        fake_quant = sum("FakeQuant" in op for op in self._graph_ops)
-        return {
+    def kernel_path(self, profile: bool = False) -> dict[str, Any]:
+        """Op counts; for a fake-quant graph also where a batch-1 call's time goes (TF's profiler)."""
+        fake_quant = sum(count for op, count in self._op_counts.items() if "FakeQuant" in op)
+        path: dict[str, Any] = {
             "delegate": "none",
-            "graph_ops": len(self._graph_ops),
+            "graph_ops": sum(self._op_counts.values()),
             "fake_quant_ops": fake_quant,
             "note": "float kernels" + (" plus fake-quant ops" if fake_quant else ""),
         }
+        if fake_quant and profile:
+            from harness.bench.runtimes.tf_profile import profile_calls
+
+            try:
+                path["profile"] = profile_calls(self._serve, batch=1)
+            except Exception as error:  # a private profiler API: say so, never fail the result
+                path["profile_error"] = f"{type(error).__name__}: {error}"
+        return path
 
 
 def load(path: Path, threads: int) -> TensorFlowRunner:
