@@ -50,7 +50,7 @@ def converted(trained_like):
     float_model = to_inference_form(model)
     qat_model = qat.make_qat_model(float_model)
     qat.calibrate_ranges(qat_model, images)
-    converters = tflite_converters(float_model, qat_model, images)
+    converters = tflite_converters(model, float_model, qat_model, images)
     return {name: converters[name]() for name in ("tflite-dynamic", "tflite-int8", "tflite-int8-qat")}
 
 

@@ -139,7 +139,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
             config.out, "tf-fakequant", "tf", "tf-fakequant", lambda d: save_tf_graph(qat_model, d), log
         ),
     ]
-    for name, convert in tflite_converters(float_model, qat_model, calibration).items():
+    for name, convert in tflite_converters(trained, float_model, qat_model, calibration).items():
 
         def write(path: Path, convert=convert, name=name) -> None:
             path.write_bytes(require_integer(name, convert()))

@@ -71,7 +71,8 @@ def to_markdown(report: Report) -> str:
         out.append("\n## 2018 reproduction: the fake-quant graph is float kernels plus quantize ops\n")
         rows = [cells.reproduction_cells(item) for item in report.reproductions]
         out.append(_table(cells.REPRODUCTION_COLUMNS, rows))
-        out.append(cells.REPRODUCTION_CAPTION)
+        out += [f"- {_escape(line)}" for line in cells.reproduction_causes(report.reproductions)]
+        out += ["", cells.REPRODUCTION_CAPTION]
     if report.comparison is not None:
         comparison = report.comparison
         out.append(f"\n## Compared with {_escape(', '.join(comparison.old_sources))} (old → new)\n")

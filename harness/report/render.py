@@ -78,7 +78,9 @@ def reproduction_table(report: Report) -> Table:
         Text("2018 reproduction: the fake-quant graph is float kernels plus quantize ops", style="bold"),
         cells.REPRODUCTION_COLUMNS,
     )
-    grid.caption = Text(cells.REPRODUCTION_CAPTION)
+    grid.caption = Text(
+        "\n".join([*cells.reproduction_causes(report.reproductions), cells.REPRODUCTION_CAPTION])
+    )
     grid.caption_justify = "left"
     for item in report.reproductions:
         texts = [Text(cell) for cell in cells.reproduction_cells(item)]
