@@ -4,7 +4,8 @@ One JSON file holds one ``Result``: one variant at one batch size and thread
 count in one run. Raw per-repeat timings are kept; every summary is derived
 from them (``summarize_timings``), never stored instead of them.
 
-Pure standard library: both halves import it.
+Pure standard library: both halves import it (and the runtime declarations it
+reads the variants from).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.runtime_registry import variant_specs
+
 SCHEMA_VERSION = 2
 # Version 1 lacks the per-timing process and round (v2 adds fields only): still read,
 # and compared unpaired.
@@ -30,15 +33,11 @@ STATUS_FAILED = "failed"  # the run died, timed out, or produced wrong outputs
 STATUS_INCOMPLETE = "incomplete"  # interrupted before every repeat ran
 STATUSES = (STATUS_OK, STATUS_FAILED, STATUS_INCOMPLETE)
 
-# Variant name -> (runtime family, precision, float baseline in the same family)
+# Variant name -> (runtime family, precision, float baseline in the same family), from the
+# runtime folders' declarations (harness/runtime_registry.py): no other list exists.
 VARIANTS: dict[str, tuple[str, str, str]] = {
-    "tf-fp32": ("tf", "fp32", "tf-fp32"),
-    "tf-fakequant": ("tf", "fakequant", "tf-fp32"),
-    "tflite-fp32": ("tflite", "fp32", "tflite-fp32"),
-    "tflite-dynamic": ("tflite", "dynamic-int8", "tflite-fp32"),
-    "tflite-int8": ("tflite", "int8", "tflite-fp32"),
-    "tflite-int8-qat": ("tflite", "int8-qat", "tflite-fp32"),
-    "tflite-fp16": ("tflite", "fp16", "tflite-fp32"),
+    name: (runtime.name, variant.precision, variant.baseline)
+    for name, (runtime, variant) in variant_specs().items()
 }
 
 # Stability thresholds, pyperf-style.
@@ -64,7 +63,7 @@ class Result:
     error: str | None = None
     schema_version: int = SCHEMA_VERSION
     kind: str = RESULT_KIND
-    family: str = ""  # "tf" or "tflite": speed-ups compare within a family
+    family: str = ""  # the runtime's registry name: "tf", "litert", ... (older results: "tflite")
     precision: str = ""
     baseline_variant: str = ""
     # timing: raw seconds per repeat (one call on `batch` images), then summaries

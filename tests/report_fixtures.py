@@ -19,7 +19,7 @@ ISA_FLAGS = {
     "amd64": ["sse4_2", "avx", "avx2", "fma", "f16c"],
     "arm64": ["fp", "asimd", "asimddp", "crc32", "atomics"],
 }
-RUNTIMES = {"tf": "tensorflow 2.21.0", "tflite": "ai-edge-litert 2.3.0"}
+RUNTIMES = {"tf": "tensorflow 2.21.0", "litert": "ai-edge-litert 2.3.0"}
 MODEL_BYTES = {
     "tf-fp32": 102_000_000,
     "tf-fakequant": 102_400_000,
@@ -69,7 +69,7 @@ def make_result(
     family, precision, baseline = VARIANTS[variant]
     timings = make_timings(median_s, repeats, spread, f"{host}/{arch}/{variant}/{batch}/{threads}/{run_id}")
     kernel_path: dict[str, Any] = {}
-    if family == "tflite":
+    if family == "litert":
         kernel_path = {
             "delegate": "xnnpack",
             "xnnpack_partitions": 1,

@@ -76,7 +76,7 @@ def test_measure_writes_one_valid_result_per_variant_and_batch(tiny_results):
         assert any("no real labels" in w for w in result.warnings)
         if result.variant == result.baseline_variant:
             assert result.agreement_with_float == 1.0
-        if result.family == "tflite":
+        if result.family == "litert":
             assert result.kernel_path["delegate"] == "xnnpack"
 
 

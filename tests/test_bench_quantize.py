@@ -8,7 +8,7 @@ import pytest
 tf_keras = pytest.importorskip("tf_keras")
 
 from harness.bench import qat  # noqa: E402
-from harness.bench.convert import require_integer, tflite_converters  # noqa: E402
+from harness.bench.conversion import ConversionSources, convert_variant  # noqa: E402
 from harness.bench.inference_form import (  # noqa: E402
     max_output_difference,
     standalone_batchnorm_names,
@@ -16,8 +16,10 @@ from harness.bench.inference_form import (  # noqa: E402
     to_inference_form,
 )
 from harness.bench.model import ModelConfig, build_resnet_v2  # noqa: E402
-from harness.bench.runtimes.tflite_graph import delegation, graph_ops  # noqa: E402
+from harness.bench.runtimes.litert.convert import require_integer  # noqa: E402
+from harness.bench.runtimes.litert.graph import delegation, graph_ops  # noqa: E402
 from harness.errors import UserError  # noqa: E402
+from harness.runtime_registry import variant_specs  # noqa: E402
 
 # two blocks per stage: the strided 1×1 max-pool shortcuts exist (tiny has one block, none)
 SMALL = ModelConfig("small", (2, 2, 2, 2), 8, 10)
@@ -44,14 +46,20 @@ def trained_like():
 
 
 @pytest.fixture(scope="module")
-def converted(trained_like):
-    """The converter's output for the inference form: {variant: bytes} (a calibrated QAT model too)."""
+def converted(trained_like, tmp_path_factory):
+    """LiteRT's converter output: {variant: bytes} (from a calibrated QAT model too)."""
     model, images = trained_like
     float_model = to_inference_form(model)
     qat_model = qat.make_qat_model(float_model)
     qat.calibrate_ranges(qat_model, images)
-    converters = tflite_converters(model, float_model, qat_model, images)
-    return {name: converters[name]() for name in ("tflite-dynamic", "tflite-int8", "tflite-int8-qat")}
+    folder = tmp_path_factory.mktemp("converted")
+    sources = ConversionSources(model, float_model, qat_model, images, folder, folder)
+    contents = {}
+    for name in ("tflite-dynamic", "tflite-int8", "tflite-int8-qat"):
+        runtime, variant = variant_specs()[name]
+        convert_variant(runtime, variant, sources, folder / variant.artifact)
+        contents[name] = (folder / variant.artifact).read_bytes()
+    return contents
 
 
 def test_inference_form_computes_the_same_function_with_no_bn_or_pool_left(trained_like):
@@ -73,7 +81,7 @@ def test_integer_variants_have_no_float_op_and_one_partition_besides_softmax(con
     split = delegation(interpreter)
     # XNNPACK runs SOFTMAX in float32 only: the int8 SOFTMAX stays outside, then DEQUANTIZE is a 2nd partition
     assert split.outside_ops == ["SOFTMAX"] and split.partitions == 2
-    assert require_integer(variant, converted[variant]) is converted[variant]
+    require_integer(variant, converted[variant])  # raises on a float compute op
 
 
 def test_a_file_with_float_compute_ops_is_refused_as_int8(converted):
@@ -81,7 +89,6 @@ def test_a_file_with_float_compute_ops_is_refused_as_int8(converted):
     assert "CONV_2D" in graph_ops(dynamic).float_compute
     with pytest.raises(UserError, match=r"tflite-int8 is meant to be integer-only.*CONV_2D×"):
         require_integer("tflite-int8", dynamic)
-    assert require_integer("tflite-dynamic", dynamic) is dynamic  # float activations by design
 
 
 def test_calibration_replaces_every_default_range_and_keeps_batchnorm(trained_like):

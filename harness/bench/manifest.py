@@ -25,7 +25,7 @@ class ArtifactEntry:
     """One variant's artifact."""
 
     name: str
-    runtime: str  # "tf" (SavedModel directory) or "litert" (.tflite file)
+    runtime: str  # the runtime's registry name ("tf", "litert", ...)
     file: str  # relative to the artifacts directory
     sha256: str
     size_bytes: int

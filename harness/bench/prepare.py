@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from harness.bench.data import Dataset
 from harness.bench.model import model_config
 from harness.bench.sysinfo import package_versions
 from harness.errors import UserError
+from harness.runtime_registry import runtimes, variant_specs
 
 SEED = 0
 FLOAT_LEARNING_RATE = 1e-3
@@ -55,14 +57,28 @@ def inputs_key(config: PrepareConfig, dataset: Dataset, versions: dict[str, str]
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
-CODE_FILES = ("model.py", "inference_form.py", "training.py", "qat.py", "convert.py", "prepare.py", "data.py")
+CODE_FILES = (
+    "model.py",
+    "inference_form.py",
+    "training.py",
+    "qat.py",
+    "conversion.py",
+    "prepare.py",
+    "data.py",
+)
 
 
 def code_fingerprint() -> str:
-    """sha256 of the modules that decide the artifacts: changed code, new artifacts."""
+    """sha256 of the modules that decide the artifacts (each runtime's declaration and
+    converter too): changed code, new artifacts."""
     digest = hashlib.sha256()
-    for name in CODE_FILES:
-        digest.update((Path(__file__).parent / name).read_bytes())
+    here = Path(__file__).parent
+    files = [here / name for name in CODE_FILES]
+    for runtime in runtimes():
+        folder = here / "runtimes" / runtime.name
+        files += [folder / "__init__.py", folder / "convert.py"]
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -91,7 +107,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
     import tf_keras as keras
 
     from harness.bench import qat
-    from harness.bench.convert import require_integer, save_tf_graph, tflite_converters
+    from harness.bench.conversion import ConversionSources, convert_variant
     from harness.bench.inference_form import MAX_OUTPUT_DIFFERENCE, max_output_difference, to_inference_form
     from harness.bench.model import build_resnet_v2
 
@@ -133,18 +149,17 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
     qat_float = qat.float_weights_model(qat_model, float_model)
     qat_float_predictions = qat_float.predict(eval_x, batch_size=256, verbose=0).argmax(axis=1)
 
-    entries = [
-        _write_variant(config.out, "tf-fp32", "tf", "tf-fp32", lambda d: save_tf_graph(float_model, d), log),
-        _write_variant(
-            config.out, "tf-fakequant", "tf", "tf-fakequant", lambda d: save_tf_graph(qat_model, d), log
-        ),
-    ]
-    for name, convert in tflite_converters(trained, float_model, qat_model, calibration).items():
+    entries = []
+    with tempfile.TemporaryDirectory(prefix="quantbench-convert-") as scratch:
+        sources = ConversionSources(trained, float_model, qat_model, calibration, config.out, Path(scratch))
+        for runtime, variant in variant_specs().values():
 
-        def write(path: Path, convert=convert, name=name) -> None:
-            path.write_bytes(require_integer(name, convert()))
+            def write(path: Path, runtime=runtime, variant=variant) -> None:
+                convert_variant(runtime, variant, sources, path)
 
-        entries.append(_write_variant(config.out, name, "litert", f"{name}.tflite", write, log))
+            entries.append(
+                _write_variant(config.out, variant.name, runtime.name, variant.artifact, write, log)
+            )
     np.savez_compressed(
         config.out / mf.EVAL_FILE,
         images=dataset.eval_images,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from harness.runtime_registry import runtimes
+
 # int8-relevant ISA features we report (names as /proc/cpuinfo spells them)
 INT8_ISA_FLAGS = {
     "amd64": ("avx2", "fma", "avx512f", "avx512_vnni", "avx512vnni", "avx_vnni", "amx_int8"),
@@ -22,14 +24,16 @@ INT8_ISA_FLAGS = {
 }
 ELF_MACHINES = {0x3E: "amd64", 0xB7: "arm64", 0x03: "386", 0x28: "arm"}
 MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-# package -> distributions that provide it (the amd64 image installs tensorflow-cpu)
-VERSIONED_PACKAGES = {
-    "tensorflow": ("tensorflow", "tensorflow-cpu"),
-    "tf_keras": ("tf_keras",),
-    "tensorflow-model-optimization": ("tensorflow-model-optimization",),
-    "ai-edge-litert": ("ai-edge-litert",),
-    "numpy": ("numpy",),
-}
+# package -> distributions that provide it; each runtime declares its own (the amd64 image
+# installs tensorflow-cpu for tensorflow)
+COMMON_PACKAGES = {"numpy": ("numpy",)}
+
+
+def versioned_packages() -> dict[str, tuple[str, ...]]:
+    packages = dict(COMMON_PACKAGES)
+    for runtime in runtimes():
+        packages.update(runtime.packages)
+    return packages
 
 
 @dataclass
@@ -116,7 +120,7 @@ def _cpu_model(cpuinfo: str, arch: str) -> str:
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages that decide the numbers."""
     versions = {"python": platform.python_version()}
-    for name, distributions in VERSIONED_PACKAGES.items():
+    for name, distributions in versioned_packages().items():
         versions[name] = "not installed"
         for distribution in distributions:
             try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness import runtime_registry as registry
 from harness import schema
 from harness.bench import manifest as artifact_manifest  # plain JSON + hashlib: no TensorFlow
 from harness.errors import UserError
@@ -66,8 +67,8 @@ def read_artifacts(directory: Path) -> Artifacts:
     """The artifacts' manifest, reduced to what the host needs."""
     manifest = artifact_manifest.read_manifest(directory)
     runtimes = {
-        "tf": f"tensorflow {manifest.versions.get('tensorflow', '?')}",
-        "litert": f"ai-edge-litert {manifest.versions.get('ai-edge-litert', '?')}",
+        runtime.name: f"{runtime.distribution} {manifest.versions.get(runtime.distribution, '?')}"
+        for runtime in registry.runtimes()
     }
     variants = tuple(
         Artifact(e.name, runtimes.get(e.runtime, e.runtime), e.sha256, e.size_bytes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.report.stats import RatioInterval
+from harness.runtime_registry import runtimes
 
 DASH = "—"  # an empty cell
 
@@ -55,7 +56,7 @@ def megabytes(n_bytes: int | None) -> str:
 
 
 def runtime(text: str) -> str:
-    """Short runtime name: "ai-edge-litert 2.3.0" -> "LiteRT 2.3.0"."""
-    short = {"ai-edge-litert": "LiteRT", "tensorflow": "TF", "tflite-runtime": "TFLite"}
+    """Short runtime name: "ai-edge-litert 2.3.0" -> "LiteRT 2.3.0" (the declared labels)."""
+    short = {runtime.distribution: runtime.label for runtime in runtimes()}
     name, _, version = text.partition(" ")
     return f"{short.get(name.lower(), name)} {version}".strip()

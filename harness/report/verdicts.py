@@ -1,7 +1,8 @@
 """The sentences a reader acts on: one speed verdict per machine and setting, and the 2018 row.
 
-A verdict only ever compares native LiteRT int8 with native LiteRT float32
-on the same host, arch, batch and threads, and says "no measurable
+A verdict only ever compares a runtime's native int8 with the same runtime's
+native float32 on the same host, arch, batch and threads (the runtimes and
+their int8 variants come from their declarations, ``runtime_registry``), and says "no measurable
 difference" whenever the 95% interval touches 1. Emulated machines get an
 explicit "no speed verdict" line instead.
 """
@@ -15,10 +16,8 @@ from harness.report import fmt
 from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row, unstable_reasons
 from harness.report.isa import has_int8_dot_product, missing_int8_instructions
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER, RatioInterval, invert
+from harness.runtime_registry import RuntimeSpec, runtimes
 
-# The int8 variant a verdict is about, first one present wins, with its name in prose.
-VERDICT_VARIANTS = {"tflite-int8": "full-integer int8", "tflite-int8-qat": "QAT int8"}
-FLOAT_NAME = "float32 LiteRT"
 NO_SPEED_VERDICT = "no speed verdict"
 NO_VERDICT = "no verdict"
 UNSTABLE = "unstable"  # an interval exists, but a side's timings carry an instability warning
@@ -57,13 +56,21 @@ class Reproduction:
     fakequant_cost: str = ""  # where the fake-quant graph's time goes, from its TF profile
 
 
+def verdict_runtimes() -> list[RuntimeSpec]:
+    """Runtimes that declare an int8 variant a verdict is about."""
+    return [runtime for runtime in runtimes() if any(v.verdict_name for v in runtime.variants)]
+
+
 def build_verdicts(tables: Sequence[MachineTable]) -> list[Verdict]:
-    """One verdict per machine and (batch, threads) that has any LiteRT result."""
+    """One verdict per machine, (batch, threads) and runtime that has a result there."""
     verdicts = []
     for table in tables:
         for batch, threads in table.settings():
-            if table.find("tflite-fp32", batch, threads) or _int8_row(table, batch, threads):
-                verdicts.append(_verdict(table, batch, threads))
+            for runtime in verdict_runtimes():
+                if table.find(runtime.float_variant, batch, threads) or _int8_row(
+                    table, runtime, batch, threads
+                ):
+                    verdicts.append(_verdict(table, runtime, batch, threads))
     return verdicts
 
 
@@ -75,6 +82,7 @@ def build_reproductions(tables: Sequence[MachineTable]) -> list[Reproduction]:
     their dimmed machine table, never side by side with a CPU's ratios.
     """
     rows = []
+    runtime = verdict_runtimes()[0]  # the 2018 row sets real int8 of the first such runtime beside it
     for table in tables:
         if table.emulated is not False:  # emulated, or not known to be native
             continue
@@ -82,14 +90,14 @@ def build_reproductions(tables: Sequence[MachineTable]) -> list[Reproduction]:
             fakequant = table.find("tf-fakequant", batch, threads)
             if fakequant is None:
                 continue
-            int8 = _int8_row(table, batch, threads)
+            int8 = _int8_row(table, runtime, batch, threads)
             fq_speedup = fakequant.speedup if fakequant.ok else None
             int8_speedup = int8.speedup if int8 is not None and int8.ok else None
             text = (
                 f"{table.label}, {_setting(batch, threads)}: the TF fake-quant graph (float kernels "
                 f"plus quantize ops, no int8 arithmetic) runs at {_speed(fakequant, fq_speedup)} of "
-                f"the TF float graph; real int8 ({_int8_name(int8)}) runs at "
-                f"{_speed(int8, int8_speedup)} of {FLOAT_NAME}"
+                f"the TF float graph; real int8 ({_int8_name(runtime, int8)}) runs at "
+                f"{_speed(int8, int8_speedup)} of {_float_name(runtime)}"
             )
             cost = fakequant_cost(fakequant.profile)
             if cost:
@@ -119,9 +127,10 @@ def fakequant_cost(profile: object) -> str:
     return text
 
 
-def _verdict(table: MachineTable, batch: int, threads: int) -> Verdict:
-    int8 = _int8_row(table, batch, threads)
-    base = table.find("tflite-fp32", batch, threads)
+def _verdict(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int) -> Verdict:
+    int8 = _int8_row(table, runtime, batch, threads)
+    base = table.find(runtime.float_variant, batch, threads)
+    float_name = _float_name(runtime)
     verdict = Verdict(table.label, table.host, table.arch, table.emulated, batch, threads, NO_VERDICT, "")
     head = f"{table.label}: "
     where = f"at {_setting(batch, threads)}"
@@ -129,7 +138,7 @@ def _verdict(table: MachineTable, batch: int, threads: int) -> Verdict:
         verdict.variant = int8.variant
         verdict.top1_delta_pt = int8.top1_delta_pt
         verdict.accuracy_gate = int8.accuracy_gate
-    problem = _missing(int8, base)
+    problem = _missing(runtime, int8, base)
     if problem:
         verdict.text = f"{head}{NO_VERDICT} {where}: {problem}"
         return verdict
@@ -158,15 +167,15 @@ def _verdict(table: MachineTable, batch: int, threads: int) -> Verdict:
             f"{unstable[0].rstrip('.')}; {accuracy}"
         )
         return verdict
-    name = VERDICT_VARIANTS[int8.variant]
+    name = _verdict_name(runtime, int8.variant)
     verdict.speedup = int8.speedup
     verdict.outcome = int8.speedup.direction
     if verdict.outcome == FASTER:
-        claim = f"{name} is {fmt.ratio(int8.speedup)} faster than {FLOAT_NAME} {where}"
+        claim = f"{name} is {fmt.ratio(int8.speedup)} faster than {float_name} {where}"
     elif verdict.outcome == SLOWER:
-        claim = f"{name} is {fmt.ratio(invert(int8.speedup))} slower than {FLOAT_NAME} {where}"
+        claim = f"{name} is {fmt.ratio(invert(int8.speedup))} slower than {float_name} {where}"
     else:
-        claim = f"{name} vs {FLOAT_NAME} {where}: {NO_DIFFERENCE} ({fmt.ratio(int8.speedup)})"
+        claim = f"{name} vs {float_name} {where}: {NO_DIFFERENCE} ({fmt.ratio(int8.speedup)})"
     verdict.text = f"{head}{claim}; {accuracy}"
     if verdict.outcome in (SLOWER, NO_DIFFERENCE):
         verdict.causes = _likely_causes(table, int8)
@@ -175,20 +184,29 @@ def _verdict(table: MachineTable, batch: int, threads: int) -> Verdict:
     return verdict
 
 
-def _int8_row(table: MachineTable, batch: int, threads: int) -> Row | None:
-    for variant in VERDICT_VARIANTS:
-        row = table.find(variant, batch, threads)
+def _int8_row(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int) -> Row | None:
+    """The runtime's first declared verdict variant that has a row here."""
+    for variant in runtime.variants:
+        row = table.find(variant.name, batch, threads) if variant.verdict_name else None
         if row is not None:
             return row
     return None
 
 
-def _missing(int8: Row | None, base: Row | None) -> str:
+def _verdict_name(runtime: RuntimeSpec, variant: str) -> str:
+    return next(v.verdict_name for v in runtime.variants if v.name == variant)
+
+
+def _float_name(runtime: RuntimeSpec) -> str:
+    return f"float32 {runtime.label}"
+
+
+def _missing(runtime: RuntimeSpec, int8: Row | None, base: Row | None) -> str:
     """Why no comparison is possible, or "" when both sides are usable."""
     if int8 is None:
-        return "no LiteRT int8 result"
+        return f"no {runtime.label} int8 result"
     if base is None:
-        return f"no {FLOAT_NAME} baseline (tflite-fp32) to compare {int8.variant} with"
+        return f"no {_float_name(runtime)} baseline ({runtime.float_variant}) to compare {int8.variant} with"
     for row in (int8, base):
         if not row.ok:
             reason = f": {row.error}" if row.error else ""
@@ -222,8 +240,8 @@ def _speed(row: Row | None, speedup: RatioInterval | None) -> str:
     return fmt.ratio(speedup) if speedup else "— (no timings)"
 
 
-def _int8_name(row: Row | None) -> str:
-    return f"LiteRT {VERDICT_VARIANTS[row.variant]}" if row else "LiteRT int8"
+def _int8_name(runtime: RuntimeSpec, row: Row | None) -> str:
+    return f"{runtime.label} {_verdict_name(runtime, row.variant)}" if row else f"{runtime.label} int8"
 
 
 def _setting(batch: int, threads: int) -> str:

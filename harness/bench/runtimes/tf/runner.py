@@ -28,7 +28,7 @@ class TensorFlowRunner:
         self._serve = self._module.serve
         self.runtime_name = f"tensorflow {tf.__version__}"
         self._batch_input = None
-        from harness.bench.runtimes.tf_profile import graph_op_types
+        from harness.bench.runtimes.tf.profile import graph_op_types
 
         # the serve graph calls the saved function: count the ops of every function it calls
         self._op_counts, _ = graph_op_types(self._serve.get_concrete_function().graph)
@@ -61,7 +61,7 @@ class TensorFlowRunner:
             "note": "float kernels" + (" plus fake-quant ops" if fake_quant else ""),
         }
         if fake_quant and profile:
-            from harness.bench.runtimes.tf_profile import profile_calls
+            from harness.bench.runtimes.tf.profile import profile_calls
 
             try:
                 path["profile"] = profile_calls(self._serve, batch=1)

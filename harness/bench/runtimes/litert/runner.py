@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.bench.runtimes.tflite_graph import delegation, graph_ops
+from harness.bench.runtimes.litert.graph import delegation, graph_ops
 
 PREDICT_BATCH = 64
 

@@ -1,0 +1,92 @@
+"""The runtimes quantbench measures, found from their folders: nothing else lists variants.
+
+Each runtime is one package under ``harness/bench/runtimes/<name>/`` whose
+``__init__.py`` declares ``RUNTIME = RuntimeSpec(...)``, pure data in the
+standard library: both halves read it (the host and the report never import a
+runtime's heavy modules). Beside the declaration, the runtime's ``runner``
+module loads and calls an artifact (bench side, in the container) and its
+``convert`` module writes the artifacts (``prepare``). Adding a runtime is one
+folder, its requirement lines and a README row.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+
+RUNTIMES_PACKAGE = "harness.bench.runtimes"
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """One measured variant of a runtime."""
+
+    name: str  # e.g. "tflite-int8": the name in results, reports and --variants
+    precision: str  # "fp32", "fp16", "int8", "int8-qat", "dynamic-int8", "fakequant"
+    baseline: str  # the float variant of the same runtime it is compared with
+    artifact: str  # file or directory name in the artifacts directory
+    description: str  # one line for the README and --help
+    # prepare refuses the artifact if a float compute op is left in it
+    integer_only: bool = False
+    # an int8 variant the verdicts are about, with its name in prose ("" for none)
+    verdict_name: str = ""
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """One runtime: its variants, how the bench loads and converts them, what to record."""
+
+    name: str  # one name everywhere: manifest entries, results' family, loaders
+    label: str  # short display name, e.g. "LiteRT"
+    distribution: str  # the wheel whose version names the runtime in results
+    order: int  # place in tables and in prepare (a converter may read earlier artifacts)
+    variants: tuple[VariantSpec, ...]
+    # package -> the distributions that may provide it (their versions go into results)
+    packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def runner_module(self) -> str:
+        return f"{RUNTIMES_PACKAGE}.{self.name}.runner"
+
+    @property
+    def convert_module(self) -> str:
+        return f"{RUNTIMES_PACKAGE}.{self.name}.convert"
+
+    @property
+    def float_variant(self) -> str:
+        return self.variants[0].baseline
+
+
+def runtimes() -> tuple[RuntimeSpec, ...]:
+    """Every declared runtime, in their order."""
+    package = importlib.import_module(RUNTIMES_PACKAGE)
+    found = []
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.ispkg:
+            continue
+        spec = getattr(importlib.import_module(f"{RUNTIMES_PACKAGE}.{module.name}"), "RUNTIME", None)
+        if not isinstance(spec, RuntimeSpec):
+            raise TypeError(f"{RUNTIMES_PACKAGE}.{module.name} declares no RUNTIME = RuntimeSpec(...)")
+        if spec.name != module.name:
+            raise ValueError(f"runtime folder {module.name!r} declares the name {spec.name!r}")
+        found.append(spec)
+    return tuple(sorted(found, key=lambda spec: (spec.order, spec.name)))
+
+
+def variant_specs() -> dict[str, tuple[RuntimeSpec, VariantSpec]]:
+    """Variant name -> (its runtime, itself), in table order."""
+    table: dict[str, tuple[RuntimeSpec, VariantSpec]] = {}
+    for runtime in runtimes():
+        for variant in runtime.variants:
+            if variant.name in table:
+                raise ValueError(f"variant {variant.name!r} is declared by two runtimes")
+            table[variant.name] = (runtime, variant)
+    return table
+
+
+def runtime_named(name: str) -> RuntimeSpec:
+    for runtime in runtimes():
+        if runtime.name == name:
+            return runtime
+    raise KeyError(f"no runtime named {name!r} (known: {', '.join(r.name for r in runtimes())})")
