@@ -90,6 +90,9 @@ class Result:
     top1: float | None = None
     eval_images: int = 0
     agreement_with_float: float | None = None  # same top-1 as baseline_variant
+    # fp32 variants: same top-1 as the trained float model (prepare's reference); below 99.5 % the
+    # result is failed (the runtime changed what the model computes)
+    float_model_agreement: float | None = None
     predictions: list[int] = field(default_factory=list)  # top-1 per eval image
     # per reference (the float baseline; for QAT also "qat-float", its quantizers off): images
     # only the reference classified right, and only this variant ({"only_reference_right": b,

@@ -78,6 +78,9 @@ def test_measure_writes_one_valid_result_per_variant_and_batch(tiny_results):
             assert result.agreement_with_float == 1.0
         if result.family == "litert":
             assert result.kernel_path["delegate"] == "xnnpack"
+        # every float32 variant computes the trained float model (near-ties aside); others are not asked
+        assert (result.float_model_agreement is not None) == (result.precision == "fp32")
+        assert result.float_model_agreement is None or result.float_model_agreement >= 0.995
 
 
 def test_measure_refuses_to_overwrite_and_resume_skips_finished(tiny_artifacts, tiny_results):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from harness.bench import manifest as mf
 from harness.bench.result_writer import QAT_FLOAT_REFERENCE, EvalTruth, VariantFacts, paired_correctness
@@ -37,3 +38,22 @@ def test_a_post_training_variant_is_not_tested_against_the_qat_graph_and_a_basel
         "tflite-fp32"
     ]
     assert paired_correctness("tflite-fp32", "tflite-fp32", "fp32", FLOAT, facts, truth) == {}
+
+
+def test_an_fp32_variant_that_does_not_compute_the_float_model_is_failed():
+    from harness.bench.output_checks import FLOAT_MODEL_REFERENCE
+    from harness.bench.result_writer import check_float32
+
+    reference = np.arange(400) % 10
+    faithful = facts_with("tflite-fp32", list(reference))
+    faithful.runtime_name, faithful.kernel_path = "ai-edge-litert 2.3.0", {"delegate": "xnnpack"}
+    truth = EvalTruth(reference, {FLOAT_MODEL_REFERENCE: reference})
+    assert check_float32("tflite-fp32", "fp32", faithful, truth, 2) == (1.0, None)
+    changed = reference.copy()
+    changed[:3] = (changed[:3] + 1) % 10  # 3 of 400 flipped: 99.25 %, under 99.5 %
+    rewritten = facts_with("tflite-fp32", list(changed))
+    rewritten.runtime_name, rewritten.kernel_path = "ai-edge-litert 2.3.0", {"delegate": "xnnpack"}
+    share, problem = check_float32("tflite-fp32", "fp32", rewritten, truth, 2)
+    assert share == pytest.approx(0.9925)
+    assert problem.startswith("tflite-fp32 (ai-edge-litert 2.3.0, delegate xnnpack, 2 threads) agrees with")
+    assert check_float32("tflite-int8", "int8", rewritten, truth, 2) == (None, None)  # int8 has its own gate

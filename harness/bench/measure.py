@@ -26,6 +26,7 @@ from harness import schema
 from harness.bench import manifest as mf
 from harness.bench import worker as wk
 from harness.bench.cgroup import memory_limit_bytes, oom_reason, read_oom_kills
+from harness.bench.output_checks import FLOAT_MARGINS, FLOAT_MODEL_REFERENCE
 from harness.bench.result_writer import (
     QAT_FLOAT_REFERENCE,
     BatchTimings,
@@ -112,7 +113,8 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
         log("every requested result already exists for this run: nothing to do.")
         return []
     _, labels, references = load_eval_archive(config.artifacts / manifest.eval_file, config.eval_limit)
-    truth = EvalTruth(labels, references)
+    margins = references.pop(FLOAT_MARGINS, None)
+    truth = EvalTruth(labels, references, margins)
     for name in evaluated:
         mf.verify_artifact(config.artifacts, manifest.entry(name))
     info = collect_system_info()
@@ -285,7 +287,11 @@ def load_eval_set(path: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray
 
 
 # eval-archive key -> the reference name results use for it
-REFERENCE_PREDICTIONS = {"qat_float_predictions": QAT_FLOAT_REFERENCE}
+REFERENCE_PREDICTIONS = {
+    "qat_float_predictions": QAT_FLOAT_REFERENCE,
+    "float_predictions": FLOAT_MODEL_REFERENCE,
+    "float_margins": FLOAT_MARGINS,
+}
 
 
 def load_eval_archive(path: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:

@@ -148,6 +148,8 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
     ranges = qat.summarize_ranges(calibrated, qat.range_values(qat_model))
     qat_float = qat.float_weights_model(qat_model, float_model)
     qat_float_predictions = qat_float.predict(eval_x, batch_size=256, verbose=0).argmax(axis=1)
+    float_scores = float_model.predict(eval_x, batch_size=256, verbose=0)
+    float_predictions, float_top2 = float_scores.argmax(axis=1), np.sort(float_scores, axis=1)[:, -2:]
 
     entries = []
     with tempfile.TemporaryDirectory(prefix="quantbench-convert-") as scratch:
@@ -165,6 +167,8 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
         images=dataset.eval_images,
         labels=dataset.eval_labels,
         qat_float_predictions=qat_float_predictions.astype(np.int64),
+        float_predictions=float_predictions.astype(np.int64),  # what every fp32 variant must compute
+        float_margins=(float_top2[:, 1] - float_top2[:, 0]).astype(np.float32),  # near-ties don't count
     )
     labelled = dataset.has_labels
     manifest = mf.Manifest(

@@ -10,6 +10,7 @@ import numpy as np
 
 from harness import schema
 from harness.bench import manifest as mf
+from harness.bench.output_checks import FLOAT_MODEL_REFERENCE, agreement, decisive, fp32_agreement_error
 from harness.errors import UserError
 
 if TYPE_CHECKING:
@@ -116,7 +117,10 @@ def write_result_file(
         warnings.append(f"data '{manifest.data}' has no real labels: top-1 is n/a.")
     if info.emulated is None:
         warnings.append("emulation unknown (the probe could not read a child process): no speed verdict.")
-    error = timings.error or ("interrupted" if status == schema.STATUS_INCOMPLETE else None)
+    model_agreement, problem = check_float32(name, precision, fact, truth, config.threads)
+    if problem:
+        status = schema.STATUS_FAILED
+    error = timings.error or problem or ("interrupted" if status == schema.STATUS_INCOMPLETE else None)
     result = schema.Result(
         variant=name,
         runtime=fact.runtime_name or fact.entry.runtime,
@@ -140,6 +144,7 @@ def write_result_file(
         top1=top1,
         eval_images=len(eval_labels),
         agreement_with_float=agreement,
+        float_model_agreement=model_agreement,
         paired_correctness=correctness,
         predictions=[int(p) for p in fact.predictions] if fact.predictions is not None else [],
         data=manifest.data,
@@ -176,12 +181,28 @@ def write_result_file(
         ) from error
 
 
+def check_float32(
+    name: str, precision: str, fact: VariantFacts, truth: EvalTruth, threads: int
+) -> tuple[float | None, str | None]:
+    """An fp32 variant's top-1 agreement with the trained float model, and the failure if too low."""
+    reference = truth.references.get(FLOAT_MODEL_REFERENCE)
+    if precision != "fp32" or fact.predictions is None or reference is None:
+        return None, None
+    share = agreement(fact.predictions, reference, truth.float_margins)
+    path = fact.kernel_path
+    configuration = str(path.get("configuration") or f"delegate {path.get('delegate', 'none')}")
+    runtime = fact.runtime_name or fact.entry.runtime
+    images = len(decisive(reference, truth.float_margins, len(fact.predictions)))
+    return share, fp32_agreement_error(name, runtime, f"{configuration}, {threads} threads", share, images)
+
+
 @dataclass(frozen=True)
 class EvalTruth:
     """The eval labels, and predictions of references that are not measured variants."""
 
     labels: np.ndarray
     references: dict[str, np.ndarray] = field(default_factory=dict)
+    float_margins: np.ndarray | None = None  # trained float model: top-1 minus top-2 probability
 
 
 QAT_FLOAT_REFERENCE = "qat-float"  # the QAT model with its quantizers off (its fine-tuned float weights)
