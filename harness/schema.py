@@ -94,6 +94,8 @@ class Result:
     # result is failed (the runtime changed what the model computes)
     float_model_agreement: float | None = None
     predictions: list[int] = field(default_factory=list)  # top-1 per eval image
+    # class probabilities of the first eval images (32): what the emulated check compares with native
+    output_sample: list[list[float]] = field(default_factory=list)
     # per reference (the float baseline; for QAT also "qat-float", its quantizers off): images
     # only the reference classified right, and only this variant ({"only_reference_right": b,
     # "only_variant_right": c}), the inputs of an exact McNemar test

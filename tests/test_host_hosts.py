@@ -118,7 +118,7 @@ def test_quick_profile_times_fewer_repeats_on_fewer_images_when_emulated():
     # 5 timings: the least the report bootstraps an interval from
     assert emulated.repeats < native.repeats and emulated.repeats == 5
     # enough images that the 99% agreement gate tolerates a few near-tie flips (>= 100)
-    assert emulated.warmup == 1 and emulated.eval_limit == 384
+    assert emulated.warmup == 1 and emulated.eval_limit == profiles.EMULATED_EVAL_LIMIT
 
 
 def test_full_profile_adds_batch_10000_natively_with_fewer_repeats():
@@ -150,7 +150,11 @@ def test_measure_command_carries_the_pass_and_the_run():
     assert command[0] == "measure"
     pairs = dict(zip(command[1::2], command[2::2], strict=False))
     assert pairs["--batch"] == "1" and pairs["--repeats"] == "5" and pairs["--warmup"] == "1"
-    assert pairs["--eval-limit"] == "384" and pairs["--run-id"] == "R1" and pairs["--host"] == "local"
+    assert (
+        pairs["--eval-limit"] == str(profiles.EMULATED_EVAL_LIMIT)
+        and pairs["--run-id"] == "R1"
+        and pairs["--host"] == "local"
+    )
     assert command[-1] == "--resume"
 
 
@@ -171,8 +175,12 @@ def test_bad_memory_sizes_are_user_errors(text):
 # --- verification of emulated outputs ---------------------------------------------------
 
 
-def _result(variant="tflite-int8", *, emulated=False, predictions=(), status="ok", sha="s1", run="R", at=""):
+def _result(
+    variant="tflite-int8", *, emulated=False, predictions=(), status="ok", sha="s1", run="R", at="", sample=()
+):
     return schema.Result(
+        output_sample=[list(row) for row in sample],
+        precision=schema.VARIANTS[variant][1],
         variant=variant,
         runtime="ai-edge-litert 2.3.0",
         batch=1,
@@ -229,6 +237,27 @@ def test_reference_must_be_native_ok_and_of_the_same_artifact():
     checked = verify.check_emulated(_result(emulated=True, predictions=[1] * 10), references)
     assert checked.status == "ok" and "NOT verified" in checked.warnings[-1]
     assert "native_agreement" not in checked.kernel_path
+
+
+def test_probabilities_within_the_precisions_tolerance_pass_and_beyond_it_fail():
+    native_sample = [[0.9, 0.1], [0.2, 0.8]]
+    references = verify.native_references([_result(predictions=[0, 1], sample=native_sample)])
+    close = [[0.9 + 0.004, 0.1 - 0.004], [0.2, 0.8]]  # one int8 SOFTMAX step apart
+    checked = verify.check_emulated(_result(emulated=True, predictions=[0, 1], sample=close), references)
+    assert checked.status == "ok" and checked.kernel_path["native_difference_images"] == 2
+    assert checked.kernel_path["native_max_abs_difference"] == pytest.approx(0.004)
+    # same top-1 everywhere, yet a wrong output: top-1 alone would have let it pass
+    wrong = [[0.6, 0.4], [0.2, 0.8]]
+    failed = verify.check_emulated(_result(emulated=True, predictions=[0, 1], sample=wrong), references)
+    assert failed.status == "failed"
+    assert failed.error == (
+        "emulated outputs differ from native: max |Δ probability| 0.3 over 2 images (tolerance 0.01 for int8)"
+    )
+    loose = verify.check_emulated(
+        _result("tflite-dynamic", emulated=True, predictions=[0, 1], sample=[[0.93, 0.07], [0.2, 0.8]]),
+        verify.native_references([_result("tflite-dynamic", predictions=[0, 1], sample=native_sample)]),
+    )
+    assert loose.status == "ok"  # 0.03: within dynamic-range int8's 0.05
 
 
 def test_newest_native_run_is_the_reference_and_native_results_pass_through():

@@ -248,6 +248,7 @@ def _read_events(
             fact.load_added_bytes = event["load_added_bytes"]
         elif kind == wk.EVENT_EVALUATED:
             fact.predictions = np.asarray(event["predictions"], dtype=np.int64)
+            fact.output_sample = event.get("output_sample") or []
             fact.kernel_path = event["kernel_path"]
         elif kind == wk.EVENT_READY:
             timings[(job.variant, event["batch"])].note_memory(fact.load_added_bytes, event["added_bytes"])

@@ -28,6 +28,7 @@ class VariantFacts:
     load_s: float | None = None
     load_added_bytes: int | None = None
     predictions: np.ndarray | None = None
+    output_sample: list[list[float]] = field(default_factory=list)  # probabilities, first images
     kernel_path: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -147,6 +148,7 @@ def write_result_file(
         float_model_agreement=model_agreement,
         paired_correctness=correctness,
         predictions=[int(p) for p in fact.predictions] if fact.predictions is not None else [],
+        output_sample=fact.output_sample,
         data=manifest.data,
         model_bytes=fact.entry.size_bytes,
         artifact_sha256=fact.entry.sha256,

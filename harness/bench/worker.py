@@ -29,7 +29,10 @@ from harness.errors import UserError
 
 EVENT_PREFIX = '{"event": '  # every event line starts so; other stdout lines are not events
 EVENT_LOADED = "loaded"  # load_s, load_added_bytes, runtime
-EVENT_EVALUATED = "evaluated"  # predictions, kernel_path
+EVENT_EVALUATED = "evaluated"  # predictions, output_sample, kernel_path
+# Class probabilities of this many first eval images go into each result: what the emulated
+# check compares with native (a stronger check than top-1, on far fewer images).
+OUTPUT_SAMPLE_IMAGES = 32
 EVENT_READY = "ready"  # batch, added_bytes (batch buffers + warm-up, on top of the load), warmup_calls
 EVENT_CALL = "call"  # batch, index, seconds
 EVENT_THROTTLING = "throttling"  # batch, periods, throttled_periods, throttled_s (periods None: unknown)
@@ -117,9 +120,16 @@ def run_job(job: WorkerJob) -> None:
     # After the timing: what the evaluation allocates is not held while a huge batch runs.
     if job.evaluate:
         log(f"evaluating {job.variant} on {len(eval_images)} images")
-        predictions = runner.predict(np.asarray(eval_images, np.float32) / np.float32(255.0)).argmax(axis=1)
+        scores = runner.predict(np.asarray(eval_images, np.float32) / np.float32(255.0))
+        predictions = scores.argmax(axis=1)
+        sample = np.round(scores[:OUTPUT_SAMPLE_IMAGES].astype(np.float64), 7).tolist()
         kernel_path = runner.kernel_path(job.profile)
-        emit(EVENT_EVALUATED, predictions=[int(p) for p in predictions], kernel_path=kernel_path)
+        emit(
+            EVENT_EVALUATED,
+            predictions=[int(p) for p in predictions],
+            output_sample=sample,
+            kernel_path=kernel_path,
+        )
 
 
 def main(argv: list[str]) -> int:

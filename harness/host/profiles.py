@@ -42,14 +42,12 @@ class Profile:
         return self.emulated if emulated else self.native
 
 
-# Emulated outputs must agree with native on >= 99% of the eval images (verify.py).
-# At 64 images that tolerates no difference at all, yet dynamic-range int8 really
-# differs across arches on near-ties: activations are quantized at run time after
-# float steps summed in a different order per CPU. Measured here on ResNet-50/digits:
-# 2 of 360 top-1 flips (99.4%), both with native top-2 probabilities < 0.002 apart;
-# the other six variants matched on all 360. 384 images tolerate 3 such flips, and
-# still fail an emulator that computes wrong logits (which flips most images).
-EMULATED_EVAL_LIMIT = 384
+# Emulated outputs are checked against native by their class probabilities on the first
+# eval images (verify.py; each result carries those of the first 32, OUTPUT_SAMPLE_IMAGES in
+# bench/worker.py), so under emulation only those are evaluated. Top-1 on 384 images, the
+# check before, cost most of the emulated step (653 s of a 21-minute make all-arch here)
+# and could not see an output that is wrong but keeps its top-1.
+EMULATED_EVAL_LIMIT = 32
 # Repeats under emulation: the report needs 5 timings for a bootstrap interval. One process
 # round there: a TensorFlow worker spends 30 s importing TensorFlow under QEMU.
 EMULATED_REPEATS = 5

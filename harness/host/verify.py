@@ -1,9 +1,12 @@
 """Emulated outputs are checked against native ones before they count.
 
 Under QEMU some int8 kernels return wrong logits with no error (see the README),
-so an emulated result is only kept as ``ok`` when its top-1 predictions agree
-with a native run of the same artifact (same sha256) on the eval images both
-evaluated. Pure functions over ``schema.Result``.
+so an emulated result is only kept as ``ok`` when its outputs match a native run
+of the same artifact (same sha256). When both results carry class probabilities
+of the first eval images (``output_sample``), those are compared within a
+tolerance per precision: a stronger check than top-1 on far fewer images.
+Results without them (older ones) fall back to top-1 agreement. Pure functions
+over ``schema.Result``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,22 @@ from collections.abc import Iterable
 from harness.schema import STATUS_FAILED, STATUS_OK, Result
 
 MIN_AGREEMENT = 0.99
+# Largest |Δ probability| an emulated output may differ from native, per precision. Measured
+# on ResNet-50/digits, first 32 eval images, QEMU (neoverse-n1) vs AMD Zen 5: LiteRT fp32
+# 4.8e-7, fp16 3.6e-7, TF fp32 2.6e-7 (summation order only); LiteRT int8 and QAT int8 0
+# (bit-exact; their int8 SOFTMAX output moves in steps of 1/256, so one rounding apart is
+# 0.004); dynamic-range int8 2.4e-3 (activations quantized at run time from float ranges);
+# the TF fake-quant graph 9.1e-3 (a float rounding difference can move a value one grid
+# level). A wrong emulated kernel changes probabilities by tenths or more.
+TOLERANCE = {
+    "fp32": 1e-3,
+    "fp16": 1e-3,
+    "int8": 1e-2,
+    "int8-qat": 1e-2,
+    "dynamic-int8": 0.05,
+    "fakequant": 0.1,
+}
+DEFAULT_TOLERANCE = 1e-2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +43,7 @@ class Reference:
     artifact_sha256: str
     predictions: tuple[int, ...]
     source: str  # "host arch run_id", for the record
+    output_sample: tuple[tuple[float, ...], ...] = ()
 
 
 def top1_agreement(emulated: list[int], native: Iterable[int]) -> tuple[float, int]:
@@ -49,8 +69,21 @@ def native_references(results: Iterable[Result]) -> dict[tuple[str, str], Refere
             result.artifact_sha256,
             tuple(result.predictions),
             f"{result.host} {result.arch} run {result.run_id}",
+            tuple(tuple(row) for row in result.output_sample),
         )
     return references
+
+
+def largest_difference(emulated: list[list[float]], native: Iterable[Iterable[float]]) -> tuple[float, int]:
+    """Largest |Δ| between the probabilities of the images both have, and how many images."""
+    largest, images = 0.0, 0
+    for mine, theirs in zip(emulated, native, strict=False):
+        theirs = list(theirs)
+        if len(mine) != len(theirs):
+            return float("inf"), images + 1  # a different output shape is as wrong as it gets
+        largest = max([largest, *(abs(a - b) for a, b in zip(mine, theirs, strict=True))])
+        images += 1
+    return largest, images
 
 
 def check_emulated(
@@ -78,6 +111,8 @@ def check_emulated(
         "native_agreement_images": compared,
         "native_reference": reference.source,
     }
+    if result.output_sample and reference.output_sample:
+        return _check_probabilities(result, reference, kernel_path)
     if agreement >= minimum:
         return dataclasses.replace(result, kernel_path=kernel_path)
     differ = compared - round(agreement * compared)
@@ -94,5 +129,33 @@ def check_emulated(
             *result.warnings,
             f"{reason}; needs {100 * minimum:.0f}%: the timings are of wrong "
             "computations; check QEMU_CPU and the emulated cpuinfo.",
+        ],
+    )
+
+
+def _check_probabilities(result: Result, reference: Reference, kernel_path: dict) -> Result:
+    """ok when every probability of the shared sample images is within the precision's tolerance."""
+    difference, images = largest_difference(result.output_sample, reference.output_sample)
+    tolerance = TOLERANCE.get(result.precision, DEFAULT_TOLERANCE)
+    kernel_path = {
+        **kernel_path,
+        "native_max_abs_difference": difference,
+        "native_difference_images": images,
+        "native_tolerance": tolerance,
+    }
+    if images and difference <= tolerance:
+        return dataclasses.replace(result, kernel_path=kernel_path)
+    reason = (
+        f"emulated outputs differ from native: max |Δ probability| {difference:.3g} over {images} images "
+        f"(tolerance {tolerance:g} for {result.precision or 'this precision'})"
+    )
+    return dataclasses.replace(
+        result,
+        status=STATUS_FAILED,
+        error=reason,
+        kernel_path=kernel_path,
+        warnings=[
+            *result.warnings,
+            f"{reason}: the timings are of wrong computations; check QEMU_CPU and the emulated cpuinfo.",
         ],
     )

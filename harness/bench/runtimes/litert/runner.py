@@ -48,11 +48,12 @@ class LiteRTRunner:
         self._interpreter.invoke()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        self._resize(PREDICT_BATCH)
+        size = max(1, min(PREDICT_BATCH, len(images)))  # a few images: no padding to 64
+        self._resize(size)
         outputs = []
-        for start in range(0, len(images), PREDICT_BATCH):
-            chunk = images[start : start + PREDICT_BATCH]
-            padded = np.zeros((PREDICT_BATCH, *images.shape[1:]), np.float32)
+        for start in range(0, len(images), size):
+            chunk = images[start : start + size]
+            padded = np.zeros((size, *images.shape[1:]), np.float32)
             padded[: len(chunk)] = chunk
             self._interpreter.set_tensor(self._input, padded)
             self._interpreter.invoke()
