@@ -12,12 +12,14 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args: str, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
-    """``python -m harness ARGS`` from the repo root; output captured as text."""
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+def run_cli(
+    *args: str, timeout: float = 900, env: dict | None = None, package: Path = REPO
+) -> subprocess.CompletedProcess:
+    """``python -m harness ARGS`` from the repo root (or another copy of the package); output as text."""
+    full_env = {**os.environ, "PYTHONPATH": str(package), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "harness", *args],
-        cwd=REPO,
+        cwd=package,
         capture_output=True,
         text=True,
         timeout=timeout,

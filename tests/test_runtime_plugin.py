@@ -8,15 +8,11 @@ the float32 check included.
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, run_cli
 
 pytest.importorskip("tensorflow")
 
@@ -81,18 +77,6 @@ def load(path, threads):
 """
 
 
-def run(package: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(package), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        cwd=package,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-
-
 def test_a_runtime_folder_alone_adds_its_variants_to_prepare_measure_report_and_csv(tmp_path):
     package = tmp_path / "copy"
     shutil.copytree(REPO / "harness", package / "harness", ignore=shutil.ignore_patterns("__pycache__"))
@@ -103,8 +87,7 @@ def test_a_runtime_folder_alone_adds_its_variants_to_prepare_measure_report_and_
     (folder / "runner.py").write_text(RUNNER)
     artifacts, results = tmp_path / "artifacts", tmp_path / "results"
 
-    proc = run(
-        package,
+    proc = run_cli(
         "prepare",
         "--model",
         "tiny",
@@ -116,12 +99,12 @@ def test_a_runtime_folder_alone_adds_its_variants_to_prepare_measure_report_and_
         "1",
         "--out",
         str(artifacts),
+        package=package,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (artifacts / "fake-int8.npy").is_file()
 
-    proc = run(
-        package,
+    proc = run_cli(
         "measure",
         "--artifacts",
         str(artifacts),
@@ -143,11 +126,12 @@ def test_a_runtime_folder_alone_adds_its_variants_to_prepare_measure_report_and_
         "1",
         "--out",
         str(results),
+        package=package,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     table = tmp_path / "report.csv"
-    proc = run(package, "report", str(results), "--csv", str(table))
+    proc = run_cli("report", str(results), "--csv", str(table), package=package)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "fake-int8" in proc.stdout and "Fake " in proc.stdout  # the declared label names the runtime
     rows = {row["variant"]: row for row in csv.DictReader(table.open())}

@@ -120,17 +120,7 @@ def check_emulated(
         f"emulated outputs disagree with native: {100 * agreement:.1f}% top-1 agreement "
         f"({differ} of {compared} images differ)"
     )
-    return dataclasses.replace(
-        result,
-        status=STATUS_FAILED,
-        error=reason,
-        kernel_path=kernel_path,
-        warnings=[
-            *result.warnings,
-            f"{reason}; needs {100 * minimum:.0f}%: the timings are of wrong "
-            "computations; check QEMU_CPU and the emulated cpuinfo.",
-        ],
-    )
+    return _failed(result, kernel_path, reason, f"{reason}; needs {100 * minimum:.0f}%")
 
 
 def _check_probabilities(result: Result, reference: Reference, kernel_path: dict) -> Result:
@@ -149,13 +139,16 @@ def _check_probabilities(result: Result, reference: Reference, kernel_path: dict
         f"emulated outputs differ from native: max |Δ probability| {difference:.3g} over {images} images "
         f"(tolerance {tolerance:g} for {result.precision or 'this precision'})"
     )
+    return _failed(result, kernel_path, reason, reason)
+
+
+def _failed(result: Result, kernel_path: dict, reason: str, warning: str) -> Result:
+    """The result marked failed: its emulated outputs are not the model's."""
+    advice = ": the timings are of wrong computations; check QEMU_CPU and the emulated cpuinfo."
     return dataclasses.replace(
         result,
         status=STATUS_FAILED,
         error=reason,
         kernel_path=kernel_path,
-        warnings=[
-            *result.warnings,
-            f"{reason}: the timings are of wrong computations; check QEMU_CPU and the emulated cpuinfo.",
-        ],
+        warnings=[*result.warnings, warning + advice],
     )
