@@ -87,47 +87,14 @@ def test_a_runtime_folder_alone_adds_its_variants_to_prepare_measure_report_and_
     (folder / "runner.py").write_text(RUNNER)
     artifacts, results = tmp_path / "artifacts", tmp_path / "results"
 
-    proc = run_cli(
-        "prepare",
-        "--model",
-        "tiny",
-        "--data",
-        "synthetic",
-        "--epochs",
-        "1",
-        "--qat-epochs",
-        "1",
-        "--out",
-        str(artifacts),
-        package=package,
-    )
+    prepare = ["prepare", "--model", "tiny", "--data", "synthetic", "--epochs", "1", "--qat-epochs", "1"]
+    proc = run_cli(*prepare, "--out", str(artifacts), package=package)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (artifacts / "fake-int8.npy").is_file()
 
-    proc = run_cli(
-        "measure",
-        "--artifacts",
-        str(artifacts),
-        "--variants",
-        "fake-fp32,fake-int8",
-        "--batch",
-        "2",
-        "--threads",
-        "1",
-        "--warmup",
-        "1",
-        "--warmup-seconds",
-        "0",
-        "--repeats",
-        "5",
-        "--min-seconds",
-        "0",
-        "--processes",
-        "1",
-        "--out",
-        str(results),
-        package=package,
-    )
+    timing = "--batch 2 --threads 1 --warmup 1 --warmup-seconds 0 --repeats 5 --min-seconds 0 --processes 1"
+    paths = ("--artifacts", str(artifacts), "--out", str(results))
+    proc = run_cli("measure", "--variants", "fake-fp32,fake-int8", *timing.split(), *paths, package=package)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     table = tmp_path / "report.csv"

@@ -26,7 +26,7 @@ from harness import schema
 from harness.bench import manifest as mf
 from harness.bench import worker as wk
 from harness.bench.cgroup import memory_limit_bytes, oom_reason, read_oom_kills
-from harness.bench.output_checks import FLOAT_MARGINS, FLOAT_MODEL_REFERENCE
+from harness.bench.output_checks import FLOAT_MODEL_REFERENCE
 from harness.bench.result_writer import (
     QAT_FLOAT_REFERENCE,
     BatchTimings,
@@ -112,9 +112,7 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
     if not todo:
         log("every requested result already exists for this run: nothing to do.")
         return []
-    _, labels, references = load_eval_archive(config.artifacts / manifest.eval_file, config.eval_limit)
-    margins = references.pop(FLOAT_MARGINS, None)
-    truth = EvalTruth(labels, references, margins)
+    _, truth = load_eval_archive(config.artifacts / manifest.eval_file, config.eval_limit)
     for name in evaluated:
         mf.verify_artifact(config.artifacts, manifest.entry(name))
     info = collect_system_info()
@@ -283,29 +281,31 @@ def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]
 
 
 def load_eval_set(path: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    images, labels, _ = load_eval_archive(path, limit)
-    return images, labels
+    images, truth = load_eval_archive(path, limit)
+    return images, truth.labels
 
 
 # eval-archive key -> the reference name results use for it
 REFERENCE_PREDICTIONS = {
     "qat_float_predictions": QAT_FLOAT_REFERENCE,
     "float_predictions": FLOAT_MODEL_REFERENCE,
-    "float_margins": FLOAT_MARGINS,
 }
 
 
-def load_eval_archive(path: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Images, labels, and the predictions of references that are not variants (by name)."""
+def load_eval_archive(path: Path, limit: int | None) -> tuple[np.ndarray, EvalTruth]:
+    """Images, and what their outputs are checked against: labels, the predictions of
+    references that are not variants (by name), the float model's top-1 margins."""
     try:
         with np.load(path) as archive:
             images, labels = archive["images"], archive["labels"]
             references = {name: archive[key] for key, name in REFERENCE_PREDICTIONS.items() if key in archive}
+            margins = archive.get("float_margins")
     except (OSError, KeyError, ValueError) as error:
         raise UserError(f"cannot read the eval set {path} ({error}); rerun prepare.") from error
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
         references = {name: predictions[:limit] for name, predictions in references.items()}
+        margins = margins[:limit] if margins is not None else None
     if len(images) == 0:
         raise UserError(f"the eval set {path} holds no images; rerun prepare with more data.")
-    return images, labels, references
+    return images, EvalTruth(labels, references, margins)

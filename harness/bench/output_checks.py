@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 FLOAT_MODEL_REFERENCE = "float-model"  # the trained float model's top-1 (prepare, eval set)
-FLOAT_MARGINS = "float-model-margins"  # its top-1 minus top-2 probability, per eval image
 MIN_FP32_AGREEMENT = 0.995
 # Images whose top two float probabilities are closer than this are near-ties: float rounding
 # (another kernel, another summation order) may flip them, so they do not count.
