@@ -2,7 +2,8 @@
 
 The layer structure and names follow ``tf_keras.applications.ResNet50V2``
 (stride in the last unit of each stage, 1×1 max-pool shortcuts), generalised so
-a tiny config of the same family can make tests run in seconds.
+a tiny config of the same family can make tests run in seconds. One difference,
+slim's: ``pool1`` is a SAME max-pool (Keras pads with zeros, then pools VALID).
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ def build_resnet_v2(config: ModelConfig):
     inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
     x = layers.ZeroPadding2D(((3, 3), (3, 3)), name="conv1_pad")(inputs)
     x = layers.Conv2D(config.base_width, 7, strides=2, name="conv1_conv")(x)
-    x = layers.ZeroPadding2D(((1, 1), (1, 1)), name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    # slim's resnet_arg_scope: SAME max-pool, padded with -inf, not a zero pad then VALID.
+    # A zero pad before a max-pool is also what ONNX Runtime 1.31 folds into the pool's
+    # own (-inf) padding, changing border maxima of negative conv1 outputs.
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1_pool")(x)
     last_stage = len(config.blocks_per_stage)
     for stage, blocks in enumerate(config.blocks_per_stage, start=1):
         filters = config.base_width * 2 ** (stage - 1)
