@@ -1,10 +1,12 @@
-"""An independent check of measure's int8 speed-up: a bare ``invoke()`` loop, one model per process.
+"""An independent check of measure's int8 speed-up: a bare call loop, one model per process.
 
     .venv/bin/python benchmarks/bare_invoke_ratio.py --artifacts artifacts [--results results/]
+        [--variant tflite-int8 | ort-int8 | openvino-int8 | ...]
 
-For each batch, fresh Python processes alternate between the float and the int8
-``.tflite`` file (``--pairs`` of each); each process imports only LiteRT, loads
-only that one model, warms it and times ``--calls`` bare ``invoke()`` calls. The
+For each batch, fresh Python processes alternate between the variant's float
+baseline and the variant (``--pairs`` of each); each process imports only the
+runtime (LiteRT, ONNX Runtime or OpenVINO), loads only that one model the way
+the runtime's documentation shows, warms it and times ``--calls`` bare calls. The
 ratio is median(fp32 medians) / median(int8 medians). With ``--results`` it also
 prints the speed-up the report gives for ``measure``'s results and their relative
 difference.
@@ -25,32 +27,72 @@ from harness import schema
 from harness.bench import manifest as mf
 from harness.report.analysis import speedup
 
-# Runs in a fresh interpreter: nothing of quantbench, nothing but LiteRT and numpy.
-CHILD = """
+# Each runs in a fresh interpreter: nothing of quantbench, only the runtime and numpy,
+# written from the runtime's documentation (not from quantbench's runners).
+TIMING = """
+images = np.random.default_rng(0).random((batch, 32, 32, 3), dtype=np.float32)
+setup(images)
+for _ in range(5):
+    call()
+timings = []
+for _ in range(calls):
+    start = time.perf_counter()
+    call()
+    timings.append(time.perf_counter() - start)
+print(json.dumps(timings))
+"""
+HEAD = """
 import json, sys, time
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 path, batch, threads, calls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+"""
+CHILDREN = {
+    "litert": HEAD
+    + """
+from ai_edge_litert.interpreter import Interpreter
 interpreter = Interpreter(model_path=path, num_threads=threads)
 index = interpreter.get_input_details()[0]["index"]
 interpreter.resize_tensor_input(index, [batch, 32, 32, 3])
 interpreter.allocate_tensors()
-images = np.random.default_rng(0).random((batch, 32, 32, 3), dtype=np.float32)
-interpreter.set_tensor(index, images)
-for _ in range(5):
-    interpreter.invoke()
-timings = []
-for _ in range(calls):
-    start = time.perf_counter()
-    interpreter.invoke()
-    timings.append(time.perf_counter() - start)
-print(json.dumps(timings))
+def setup(images):
+    interpreter.set_tensor(index, images)
+call = interpreter.invoke
 """
+    + TIMING,
+    "ort": HEAD
+    + """
+import onnxruntime as ort
+options = ort.SessionOptions()
+options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+name = session.get_inputs()[0].name
+feed = {}
+def setup(images):
+    feed[name] = images
+def call():
+    session.run(None, feed)
+"""
+    + TIMING,
+    "openvino": HEAD
+    + """
+import openvino as ov
+core = ov.Core()
+model = core.read_model(path + "/model.xml")
+model.reshape([batch, 32, 32, 3])
+config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
+config.update(json.load(open(path + "/compile.json")))
+request = core.compile_model(model, "CPU", config).create_infer_request()
+def setup(images):
+    request.set_input_tensor(ov.Tensor(images))
+call = request.infer
+"""
+    + TIMING,
+}
 
 
-def bare_median_s(path: Path, batch: int, threads: int, calls: int) -> float:
+def bare_median_s(family: str, path: Path, batch: int, threads: int, calls: int) -> float:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), str(batch), str(threads), str(calls)],
+        [sys.executable, "-c", CHILDREN[family], str(path), str(batch), str(threads), str(calls)],
         check=True,
         capture_output=True,
         text=True,
@@ -58,16 +100,16 @@ def bare_median_s(path: Path, batch: int, threads: int, calls: int) -> float:
     return statistics.median(json.loads(out.strip().splitlines()[-1]))
 
 
-def harness_ratio(results: Path, batch: int, threads: int, variant: str) -> float | None:
-    """The speed-up of variant over tflite-fp32 that the report shows for measure's results."""
+def harness_ratio(results: Path, batch: int, threads: int, baseline: str, variant: str) -> float | None:
+    """The speed-up of variant over its baseline that the report shows for measure's results."""
     found = {}
     for path in schema.find_result_files(results):
         result = schema.load_result(path)
         if result.batch == batch and result.threads == threads and result.status == "ok":
             found[result.variant] = result
-    if "tflite-fp32" not in found or variant not in found:
+    if baseline not in found or variant not in found:
         return None
-    interval = speedup(found["tflite-fp32"], found[variant])
+    interval = speedup(found[baseline], found[variant])
     return interval.ratio if interval else None
 
 
@@ -77,28 +119,31 @@ def main() -> int:
     )
     parser.add_argument("--artifacts", type=Path, required=True)
     parser.add_argument("--results", type=Path, default=None, help="a measure results folder to compare")
-    parser.add_argument("--variant", default="tflite-int8")
+    parser.add_argument("--variant", default="tflite-int8", help="a LiteRT, ONNX Runtime or OpenVINO variant")
     parser.add_argument("--batch", default="1,64")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pairs", type=int, default=3, help="fresh processes per model and batch")
     parser.add_argument("--calls", type=int, default=100, help="timed calls per process")
     args = parser.parse_args()
     manifest = mf.read_manifest(args.artifacts)
-    paths = {v: mf.verify_artifact(args.artifacts, manifest.entry(v)) for v in ("tflite-fp32", args.variant)}
+    family, _, baseline = schema.VARIANTS[args.variant]
+    paths = {v: mf.verify_artifact(args.artifacts, manifest.entry(v)) for v in (baseline, args.variant)}
     status = 0
     for batch in (int(b) for b in args.batch.split(",")):
         calls = max(5, args.calls if batch < 64 else args.calls // 4)
         medians: dict[str, list[float]] = {v: [] for v in paths}
         for _ in range(args.pairs):
             for variant, path in paths.items():
-                medians[variant].append(bare_median_s(path, batch, args.threads, calls))
+                medians[variant].append(bare_median_s(family, path, batch, args.threads, calls))
         fp32, other = (statistics.median(medians[v]) for v in paths)
         bare = fp32 / other
         line = (
-            f"batch {batch}, {args.threads} threads: bare invoke() tflite-fp32 {1000 * fp32:.3f} ms, "
+            f"batch {batch}, {args.threads} threads: bare loop {baseline} {1000 * fp32:.3f} ms, "
             f"{args.variant} {1000 * other:.3f} ms, ratio {bare:.2f}x"
         )
-        measured = harness_ratio(args.results, batch, args.threads, args.variant) if args.results else None
+        measured = None
+        if args.results:
+            measured = harness_ratio(args.results, batch, args.threads, baseline, args.variant)
         if measured is not None:
             difference = measured / bare - 1
             line += f"; measure {measured:.2f}x ({100 * difference:+.1f} %)"

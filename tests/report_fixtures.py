@@ -19,7 +19,12 @@ ISA_FLAGS = {
     "amd64": ["sse4_2", "avx", "avx2", "fma", "f16c"],
     "arm64": ["fp", "asimd", "asimddp", "crc32", "atomics"],
 }
-RUNTIMES = {"tf": "tensorflow 2.21.0", "litert": "ai-edge-litert 2.3.0"}
+RUNTIMES = {
+    "tf": "tensorflow 2.21.0",
+    "litert": "ai-edge-litert 2.3.0",
+    "ort": "onnxruntime 1.31.1",
+    "openvino": "openvino 2026.4.1",
+}
 MODEL_BYTES = {
     "tf-fp32": 102_000_000,
     "tf-fakequant": 102_400_000,
@@ -28,7 +33,15 @@ MODEL_BYTES = {
     "tflite-int8": 25_800_000,
     "tflite-int8-qat": 25_800_000,
     "tflite-fp16": 51_200_000,
+    "ort-fp32": 102_000_000,
+    "ort-dynamic": 25_900_000,
+    "ort-int8": 25_900_000,
+    "ort-int8-qdq": 26_000_000,
+    "openvino-fp32": 102_000_000,
+    "openvino-int8": 26_100_000,
 }
+# The TF and LiteRT variants: one verdict runtime, the 2018 row; tests of other runtimes name theirs.
+DEFAULT_VARIANTS = tuple(name for name, (family, _, _) in VARIANTS.items() if family in ("tf", "litert"))
 FLOAT_TOP1 = 0.761
 # Time of each variant relative to tflite-fp32 (smaller is faster) and top-1 change.
 DEFAULT_TIME_FACTOR = {
@@ -39,8 +52,22 @@ DEFAULT_TIME_FACTOR = {
     "tflite-int8": 0.79,
     "tflite-int8-qat": 0.80,
     "tflite-fp16": 1.01,
+    "ort-fp32": 1.05,
+    "ort-dynamic": 2.00,
+    "ort-int8": 0.60,
+    "ort-int8-qdq": 1.20,
+    "openvino-fp32": 1.02,
+    "openvino-int8": 0.45,
 }
-DEFAULT_TOP1_DELTA = {"tflite-dynamic": -0.001, "tflite-int8": -0.002, "tflite-int8-qat": -0.001}
+DEFAULT_TOP1_DELTA = {
+    "tflite-dynamic": -0.001,
+    "tflite-int8": -0.002,
+    "tflite-int8-qat": -0.001,
+    "ort-dynamic": -0.001,
+    "ort-int8": -0.003,
+    "ort-int8-qdq": -0.003,
+    "openvino-int8": -0.002,
+}
 
 
 def make_timings(median_s: float, repeats: int, spread: float, seed_text: str) -> list[float]:
@@ -120,7 +147,7 @@ def machine_results(
     time_factor: dict[str, float] | None = None,
     top1_delta: dict[str, float] | None = None,
     labelled: bool = True,
-    variants: Iterable[str] = tuple(VARIANTS),
+    variants: Iterable[str] = DEFAULT_VARIANTS,
     **common: Any,
 ) -> list[Result]:
     """All variants of one machine; ``time_factor`` overrides speeds relative to tflite-fp32."""

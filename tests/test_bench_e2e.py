@@ -78,6 +78,15 @@ def test_measure_writes_one_valid_result_per_variant_and_batch(tiny_results):
             assert result.agreement_with_float == 1.0
         if result.family == "litert":
             assert result.kernel_path["delegate"] == "xnnpack"
+        if result.family in ("ort", "openvino") and result.precision != "fp32":
+            # the graph the runtime actually runs computes in integers (read after its optimizer)
+            assert result.kernel_path["integer_ops"] > 0, result.kernel_path
+        if result.variant == "openvino-fp32":
+            # pinned: on CPUs with bf16 or AMX OpenVINO would otherwise run "fp32" in bf16
+            assert result.kernel_path["inference_precision"] == "f32"
+            assert set(result.kernel_path["compute_layers"]) <= {
+                "Convolution in f32", "GroupConvolution in f32", "FullyConnected in f32", "MatMul in f32"
+            }  # fmt: skip
         # every float32 variant computes the trained float model (near-ties aside); others are not asked
         assert (result.float_model_agreement is not None) == (result.precision == "fp32")
         assert result.float_model_agreement is None or result.float_model_agreement >= 0.995

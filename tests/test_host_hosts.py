@@ -156,6 +156,12 @@ def test_measure_command_carries_the_pass_and_the_run():
         and pairs["--host"] == "local"
     )
     assert command[-1] == "--resume"
+    # under emulation no time floors: calls there take ~0.4 s and their timings are never compared
+    assert pairs["--warmup-seconds"] == "0" and pairs["--min-seconds"] == "0"
+    native = profiles.measure_command(
+        profiles.QUICK.native[0], artifacts="/a", out="/o", threads=2, host_label="l", run_id="R"
+    )
+    assert "--warmup-seconds" not in native and "--min-seconds" not in native
 
 
 @pytest.mark.parametrize(
@@ -258,6 +264,24 @@ def test_probabilities_within_the_precisions_tolerance_pass_and_beyond_it_fail()
         verify.native_references([_result("tflite-dynamic", predictions=[0, 1], sample=native_sample)]),
     )
     assert loose.status == "ok"  # 0.03: within dynamic-range int8's 0.05
+
+
+def test_an_int8_file_with_layers_in_float_on_the_emulated_arch_gets_the_fake_quant_tolerance():
+    """OpenVINO's arm64 plugin lacks int8 kernels for some layers: float math on quantized values."""
+    native = _result("openvino-int8", predictions=[0, 1], sample=[[0.9, 0.1], [0.2, 0.8]])
+    native.kernel_path = {"float_op_count": 0}
+    references = verify.native_references([native])
+    sample = [[0.95, 0.05], [0.2, 0.8]]  # 0.05 apart
+    same_kernels = _result("openvino-int8", emulated=True, predictions=[0, 1], sample=sample)
+    same_kernels.kernel_path = {"float_op_count": 0}
+    assert verify.check_emulated(same_kernels, references).status == "failed"
+    floats_here = _result("openvino-int8", emulated=True, predictions=[0, 1], sample=sample)
+    floats_here.kernel_path = {"float_op_count": 31}
+    checked = verify.check_emulated(floats_here, references)
+    assert checked.status == "ok" and checked.kernel_path["native_tolerance"] == verify.TOLERANCE["fakequant"]
+    floats_here.output_sample = [[0.6, 0.4], [0.2, 0.8]]  # a wrong kernel is still caught
+    failed = verify.check_emulated(floats_here, references)
+    assert failed.status == "failed" and "31 float layers here, 0 natively" in failed.error
 
 
 def test_newest_native_run_is_the_reference_and_native_results_pass_through():

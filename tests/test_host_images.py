@@ -134,3 +134,15 @@ def test_debootstrap_is_minbase_bookworm_with_python_for_the_arch(tmp_path):
     assert command[-3:] == ["bookworm", str(tmp_path / "rootfs"), "http://deb.debian.org/debian"]
     assert base_image.base_tag("arm64") == "quantbench-base:bookworm-arm64"
     assert "ADD rootfs.tar /" in base_image.ROOTFS_DOCKERFILE
+
+
+def test_the_build_imports_every_runtime_natively_and_leaves_onnxruntime_to_the_emulated_run():
+    from harness.host.emulation import host_arch
+    from harness.host.images import import_check
+
+    native = host_arch()
+    foreign = next(arch for arch in ("amd64", "arm64") if arch != native)
+    natively = set(import_check(native)["IMPORT_CHECK"].split())
+    emulated = set(import_check(foreign)["IMPORT_CHECK"].split())
+    assert {"tensorflow", "ai_edge_litert.interpreter", "onnxruntime", "openvino"} <= natively
+    assert natively - emulated == {"onnxruntime"}

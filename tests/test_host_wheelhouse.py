@@ -24,14 +24,20 @@ def report_item(name: str, version: str, filename: str, sha256: str) -> dict:
     }
 
 
-def test_platform_tags_cover_every_manylinux_flavour_per_arch():
-    assert wheelhouse.platform_tags("arm64") == [
-        "manylinux_2_27_aarch64",
-        "manylinux_2_28_aarch64",
-        "manylinux_2_17_aarch64",
-        "manylinux2014_aarch64",
-    ]
-    assert all(tag.endswith("_x86_64") for tag in wheelhouse.platform_tags("amd64"))
+def test_platform_tags_accept_every_glibc_flavour_the_bookworm_base_runs():
+    """pip does not fall back from one manylinux tag to another: TF ships manylinux_2_27,
+    OpenVINO's aarch64 wheel manylinux_2_35; bookworm's glibc is 2.36, so nothing newer."""
+    bookworm_glibc = (2, 36)
+    for arch, machine in (("arm64", "aarch64"), ("amd64", "x86_64")):
+        tags = wheelhouse.platform_tags(arch)
+        assert all(tag.endswith(f"_{machine}") for tag in tags)
+        versions = set()
+        for tag in tags:
+            if tag.startswith("manylinux_"):
+                major, minor = tag.split("_")[1:3]
+                versions.add((int(major), int(minor)))
+        assert {(2, 17), (2, 27), (2, 28), (2, 35)} <= versions
+        assert max(versions) <= bookworm_glibc
 
 
 def test_resolve_command_targets_the_platform_not_this_host(tmp_path):

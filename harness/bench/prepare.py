@@ -63,6 +63,7 @@ CODE_FILES = (
     "training.py",
     "qat.py",
     "conversion.py",
+    "onnx_export.py",
     "prepare.py",
     "data.py",
 )

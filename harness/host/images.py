@@ -100,7 +100,7 @@ def build_image(
         tag,
         docker_platform(arch),
         console,
-        buildargs={"BASE_IMAGE": base},
+        buildargs={"BASE_IMAGE": base, **import_check(arch)},
         labels={
             "org.opencontainers.image.title": "quantbench",
             "org.quantbench.arch": arch,
@@ -121,6 +121,20 @@ def build_image(
         + (f"; removed {removed} stale image(s))" if removed else ")")
     )
     return outcome
+
+
+# Imported at the end of the image build; onnxruntime crashes on the build host's x86
+# /proc/cpuinfo when the RUN step is emulated (docker build cannot mount an ARM one).
+IMPORT_CHECK = ("tensorflow", "ai_edge_litert.interpreter", "onnxruntime", "openvino")
+CRASHES_UNDER_BUILD_EMULATION = ("onnxruntime",)
+
+
+def import_check(arch: str) -> dict[str, str]:
+    """The Dockerfile's IMPORT_CHECK build argument for building ``arch`` on this machine."""
+    from harness.host.emulation import is_native
+
+    modules = [m for m in IMPORT_CHECK if is_native(arch) or m not in CRASHES_UNDER_BUILD_EMULATION]
+    return {"IMPORT_CHECK": " ".join(modules)}
 
 
 def image_id(client: docker.DockerClient, tag: str) -> str | None:

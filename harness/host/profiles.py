@@ -23,6 +23,9 @@ class MeasurePass:
     repeats: int  # timed calls per variant and batch (at least), shared out over the processes
     eval_limit: int | None = None
     processes: int = 2  # process rounds: each variant gets one worker process per round
+    # untimed and timed seconds per worker and batch, at least (None: measure's defaults)
+    warmup_seconds: float | None = None
+    min_seconds: float | None = None
 
     @property
     def rounds_per_process(self) -> int:
@@ -43,14 +46,19 @@ class Profile:
 
 
 # Emulated outputs are checked against native by their class probabilities on the first
-# eval images (verify.py; each result carries those of the first 32, OUTPUT_SAMPLE_IMAGES in
+# eval images (verify.py; each result carries those of its first 32, OUTPUT_SAMPLE_IMAGES in
 # bench/worker.py), so under emulation only those are evaluated. Top-1 on 384 images, the
 # check before, cost most of the emulated step (653 s of a 21-minute make all-arch here)
 # and could not see an output that is wrong but keeps its top-1.
-EMULATED_EVAL_LIMIT = 32
+# 16 images of 100 probabilities each: a wrong kernel moves them by tenths on every image, and
+# evaluating 32 cost a float variant about as much as everything else it does under QEMU.
+EMULATED_EVAL_LIMIT = 16
 # Repeats under emulation: the report needs 5 timings for a bootstrap interval. One process
-# round there: a TensorFlow worker spends 30 s importing TensorFlow under QEMU.
+# round there: a TensorFlow worker spends 17-30 s importing TensorFlow under QEMU. No time
+# floors (measure's defaults: 1 s of warm-up, 0.5 s timed per batch): a float call takes
+# about 0.4 s there, and emulated timings never enter a comparison, so the floors only cost.
 EMULATED_REPEATS = 5
+EMULATED = {"warmup_seconds": 0.0, "min_seconds": 0.0, "processes": 1, "eval_limit": EMULATED_EVAL_LIMIT}
 
 # The quick profile times only batch 1 under emulation. Batch-64 calls still run
 # (the eval predicts in batches of 64, and those outputs are what gets verified),
@@ -60,9 +68,7 @@ EMULATED_REPEATS = 5
 QUICK = Profile(
     "quick",
     native=(MeasurePass((1, 64), warmup=3, repeats=20),),
-    emulated=(
-        MeasurePass((1,), warmup=1, repeats=EMULATED_REPEATS, eval_limit=EMULATED_EVAL_LIMIT, processes=1),
-    ),
+    emulated=(MeasurePass((1,), warmup=1, repeats=EMULATED_REPEATS, **EMULATED),),
 )
 FULL = Profile(
     "full",
@@ -72,9 +78,7 @@ FULL = Profile(
         # process rounds give 6 timings per variant: enough for an interval (at least 5).
         MeasurePass((10_000,), warmup=1, repeats=6),
     ),
-    emulated=(
-        MeasurePass((1, 64), warmup=1, repeats=EMULATED_REPEATS, eval_limit=EMULATED_EVAL_LIMIT, processes=1),
-    ),
+    emulated=(MeasurePass((1, 64), warmup=1, repeats=EMULATED_REPEATS, **EMULATED),),
     note="batch 10000 is not run under emulation (hours per float call under QEMU, and emulated "
     "timings say nothing about a real arm64 CPU)",
 )
@@ -136,6 +140,10 @@ def measure_command(
     ]
     if measure_pass.eval_limit is not None:
         command += ["--eval-limit", str(measure_pass.eval_limit)]
+    if measure_pass.warmup_seconds is not None:
+        command += ["--warmup-seconds", f"{measure_pass.warmup_seconds:g}"]
+    if measure_pass.min_seconds is not None:
+        command += ["--min-seconds", f"{measure_pass.min_seconds:g}"]
     if resume:
         command.append("--resume")
     return command

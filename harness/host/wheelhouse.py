@@ -7,8 +7,8 @@ wheels are downloaded once into ``.cache/wheels/<arch>/`` and checked against th
 lock; the image build then installs from them with no network.
 
 Several manylinux tags are given at once because pip does not fall back from a
-newer tag to an older one: tensorflow 2.21 ships manylinux_2_27 only, others
-ship manylinux2014 or manylinux_2_28.
+newer tag to an older one: tensorflow 2.21 ships manylinux_2_27 only, OpenVINO's aarch64
+wheel manylinux_2_35, others manylinux2014 or manylinux_2_28.
 """
 
 from __future__ import annotations
@@ -33,7 +33,16 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 PYTHON_VERSION = "3.11"
-MANYLINUX_TAGS = ("manylinux_2_27", "manylinux_2_28", "manylinux_2_17", "manylinux2014")
+# Both bases are bookworm (glibc 2.36), so manylinux up to 2_36 runs there; OpenVINO's
+# aarch64 wheel is tagged manylinux_2_35. The tags pip prefers come first.
+MANYLINUX_TAGS = (
+    "manylinux_2_27",
+    "manylinux_2_28",
+    "manylinux_2_17",
+    "manylinux2014",
+    "manylinux_2_35",
+    "manylinux_2_36",
+)
 BENCH_REQUIREMENTS = REQUIREMENTS_DIR / "bench.txt"
 WHEEL_CACHE = CACHE_DIR / "wheels"
 # The x86_64 `tensorflow` wheel is a CUDA build (572 MB, 1.9 GB installed); the

@@ -117,8 +117,8 @@ def kernel_flags(result: Result) -> list[str]:
         return []
     path = result.kernel_path
     flags = []
-    delegate = str(path.get("delegate") or "none")
-    if delegate.lower() == "none":
+    delegate = str(path.get("delegate") or "none")  # a runtime with delegates says "none" when it has none
+    if "delegate" in path and delegate.lower() == "none":
         flags.append("no delegate: runs on the built-in reference kernels")
     float_ops = _op_names(path.get("float_ops"))
     if float_ops:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,3 +28,26 @@ class Runner(Protocol):
     def kernel_path(self, profile: bool) -> dict[str, Any]:
         """Which kernels ran: delegate, partitions, ops left in float. ``profile``: also measure
         where a call's time goes, where the runtime offers that (costly under emulation)."""
+
+
+def predict_in_fixed_batches(
+    images: np.ndarray,
+    largest: int,
+    set_batch: Callable[[int], None],
+    run: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Class scores of ``images`` from a model of one static batch size.
+
+    The size is ``largest`` or fewer when there are fewer images (a few images are not
+    padded to 64); ``set_batch(size)`` readies the model, ``run`` scores one full batch. The
+    last batch is padded with zeros and its padding's scores dropped.
+    """
+    size = max(1, min(largest, len(images)))
+    set_batch(size)
+    outputs = []
+    for start in range(0, len(images), size):
+        chunk = images[start : start + size]
+        padded = np.zeros((size, *images.shape[1:]), np.float32)
+        padded[: len(chunk)] = chunk
+        outputs.append(np.array(run(padded))[: len(chunk)])
+    return np.concatenate(outputs)

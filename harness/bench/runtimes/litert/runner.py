@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.bench.runtimes.base import predict_in_fixed_batches
 from harness.bench.runtimes.litert.graph import delegation, graph_ops
 
 PREDICT_BATCH = 64
@@ -48,17 +49,12 @@ class LiteRTRunner:
         self._interpreter.invoke()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        size = max(1, min(PREDICT_BATCH, len(images)))  # a few images: no padding to 64
-        self._resize(size)
-        outputs = []
-        for start in range(0, len(images), size):
-            chunk = images[start : start + size]
-            padded = np.zeros((size, *images.shape[1:]), np.float32)
-            padded[: len(chunk)] = chunk
-            self._interpreter.set_tensor(self._input, padded)
-            self._interpreter.invoke()
-            outputs.append(self._interpreter.get_tensor(self._output)[: len(chunk)].copy())
-        return np.concatenate(outputs)
+        return predict_in_fixed_batches(images, PREDICT_BATCH, self._resize, self._run)
+
+    def _run(self, batch_images: np.ndarray) -> np.ndarray:
+        self._interpreter.set_tensor(self._input, batch_images)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output).copy()
 
     def kernel_path(self, profile: bool = False) -> dict[str, Any]:
         """XNNPACK partitions, the ops it left out, and which ops still compute in float."""
