@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from harness.report.analysis import MachineTable, build_tables
 from harness.report.compare import Comparison
+from harness.report.headline import Headline, build_headlines
 from harness.report.load import LoadedResults
 from harness.report.verdicts import Reproduction, Verdict, build_reproductions, build_verdicts
 
@@ -34,10 +35,12 @@ DEFINITIONS = (
 
 @dataclass
 class Report:
-    """Tables per machine, verdicts, the 2018 reproduction, and what was skipped."""
+    """Tables per machine, the cross-runtime headlines, verdicts, the 2018 reproduction, and what
+    was skipped."""
 
     sources: list[str]
     tables: list[MachineTable]
+    headlines: list[Headline]
     verdicts: list[Verdict]
     reproductions: list[Reproduction]
     file_warnings: list[str]
@@ -56,6 +59,7 @@ def build_report(
     return Report(
         sources=list(sources),
         tables=tables,
+        headlines=build_headlines(tables, loaded.results),
         verdicts=build_verdicts(tables),
         reproductions=build_reproductions(tables),
         file_warnings=list(loaded.file_warnings),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness.report import cells
 from harness.report.document import Report
+from harness.report.headline import HEADLINE_TITLE
 from harness.report.load import REPORT_KIND
 
 REPORT_VERSION = 1
@@ -58,6 +59,10 @@ def write_text(path: Path, text: str) -> None:
 def to_markdown(report: Report) -> str:
     """The console report as GitHub-flavoured markdown."""
     out = [f"# quantbench report\n\n{report.results_used} results from {', '.join(report.sources)}.\n"]
+    if report.headlines:
+        out.append(f"## {HEADLINE_TITLE}\n")
+        out += [f"- **{_escape(headline.text)}**" for headline in report.headlines]
+        out.append("")
     out.append("## Verdicts: int8 vs float32, same runtime, same machine\n")
     out += [f"- {_escape(verdict.text)}" for verdict in report.verdicts]
     for table in report.tables:

@@ -15,6 +15,7 @@ from harness.report import cells
 from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row
 from harness.report.compare import Comparison
 from harness.report.document import Report
+from harness.report.headline import HEADLINE_TITLE, Headline
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
 from harness.report.verdicts import Verdict
 
@@ -32,6 +33,9 @@ def render_report(report: Report, console: Console) -> None:
         if notes is not None:
             console.print(notes)
         console.print()
+    if report.headlines:
+        console.rule(Text(HEADLINE_TITLE))
+        console.print(_bullets([headline_text(headline) for headline in report.headlines]))
     console.rule(Text("Verdicts: int8 vs float32, same runtime, same machine"))
     console.print(_bullets([verdict_text(verdict) for verdict in report.verdicts]))
     if report.reproductions:
@@ -66,6 +70,10 @@ def machine_notes(table: MachineTable) -> RenderableType | None:
         return None
     dim = " dim" if table.emulated else ""
     return _bullets([Text(note.text, style=NOTE_STYLE[note.kind] + dim) for note in notes], cells.NOTE_MARK)
+
+
+def headline_text(headline: Headline) -> Text:
+    return Text(headline.text, style="bold " + OUTCOME_STYLE.get(headline.outcome, "dim"))
 
 
 def verdict_text(verdict: Verdict) -> Text:

@@ -94,7 +94,7 @@ def build_reproductions(tables: Sequence[MachineTable]) -> list[Reproduction]:
             fq_speedup = fakequant.speedup if fakequant.ok else None
             int8_speedup = int8.speedup if int8 is not None and int8.ok else None
             text = (
-                f"{table.label}, {_setting(batch, threads)}: the TF fake-quant graph (float kernels "
+                f"{table.label}, {setting_text(batch, threads)}: the TF fake-quant graph (float kernels "
                 f"plus quantize ops, no int8 arithmetic) runs at {_speed(fakequant, fq_speedup)} of "
                 f"the TF float graph; real int8 ({_int8_name(runtime, int8)}) runs at "
                 f"{_speed(int8, int8_speedup)} of {_float_name(runtime)}"
@@ -133,7 +133,7 @@ def _verdict(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int
     float_name = _float_name(runtime)
     verdict = Verdict(table.label, table.host, table.arch, table.emulated, batch, threads, NO_VERDICT, "")
     head = f"{table.label}: "
-    where = f"at {_setting(batch, threads)}"
+    where = f"at {setting_text(batch, threads)}"
     if int8 is not None:
         verdict.variant = int8.variant
         verdict.top1_delta_pt = int8.top1_delta_pt
@@ -244,6 +244,6 @@ def _int8_name(runtime: RuntimeSpec, row: Row | None) -> str:
     return f"{runtime.label} {_verdict_name(runtime, row.variant)}" if row else f"{runtime.label} int8"
 
 
-def _setting(batch: int, threads: int) -> str:
+def setting_text(batch: int, threads: int) -> str:
     thread_text = "default threads" if threads <= 0 else f"{threads} thread{'s' if threads != 1 else ''}"
     return f"batch {batch}, {thread_text}"

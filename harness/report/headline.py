@@ -1,0 +1,117 @@
+"""The answer across runtimes: the fastest int8 variant vs the fastest float32 variant, per machine.
+
+Each runtime's own int8-vs-float32 verdict (``verdicts.py``) says whether that
+runtime's int8 pays off; a user choosing a runtime asks something else: is the
+best int8 I can get faster than the best float32 I can get on this CPU? Both
+sides are picked by median time among results that are "ok" (a float32 variant
+that failed the float32 check is not ok), and int8 variants that fail the
+accuracy gate are not candidates. The interval is the same paired-by-round
+bootstrap as every speed-up; it does not correct for having picked the fastest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.report import fmt
+from harness.report.analysis import GATE_FAIL, INT8_PRECISIONS, MachineTable, Row, speedup, unstable_reasons
+from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER, RatioInterval, invert
+from harness.report.verdicts import NO_SPEED_VERDICT, NO_VERDICT, UNSTABLE, setting_text
+from harness.runtime_registry import variant_specs
+from harness.schema import Result
+
+FLOAT32 = "fp32"
+HEADLINE_TITLE = "The answer: fastest int8 vs fastest float32, any runtime, same machine"
+
+
+@dataclass
+class Headline:
+    """The fastest int8 vs the fastest float32 of one machine at one (batch, threads)."""
+
+    machine: str
+    emulated: bool | None
+    batch: int
+    threads: int
+    outcome: str  # stats.FASTER / SLOWER / NO_DIFFERENCE, or NO_SPEED_VERDICT / NO_VERDICT / UNSTABLE
+    text: str
+    int8_variant: str | None = None
+    float_variant: str | None = None
+    speedup: RatioInterval | None = None
+
+
+def build_headlines(tables: Sequence[MachineTable], results: Sequence[Result]) -> list[Headline]:
+    """One headline per machine and (batch, threads) with an int8 and a float32 result."""
+    by_key = {(r.host, r.arch, r.emulated, r.variant, r.batch, r.threads): r for r in results}
+    headlines = []
+    for table in tables:
+        for batch, threads in table.settings():
+            rows = [row for row in table.rows if (row.batch, row.threads) == (batch, threads) and row.ok]
+            int8 = _fastest(
+                r for r in rows if r.precision in INT8_PRECISIONS and r.accuracy_gate != GATE_FAIL
+            )
+            base = _fastest(r for r in rows if r.precision == FLOAT32)
+            if int8 is None or base is None:
+                continue
+
+            def result_of(row: Row, table: MachineTable = table) -> Result | None:
+                return by_key.get(
+                    (table.host, table.arch, table.emulated, row.variant, row.batch, row.threads)
+                )
+
+            headlines.append(_headline(table, batch, threads, int8, base, result_of(int8), result_of(base)))
+    return headlines
+
+
+def _fastest(rows) -> Row | None:
+    timed = [row for row in rows if row.p50_s is not None]
+    return min(timed, key=lambda row: row.p50_s) if timed else None
+
+
+def _headline(
+    table: MachineTable,
+    batch: int,
+    threads: int,
+    int8: Row,
+    base: Row,
+    int8_result: Result | None,
+    base_result: Result | None,
+) -> Headline:
+    where = f"{table.label}, {setting_text(batch, threads)}"
+    pair = f"the fastest int8, {_name(int8)}, vs the fastest float32, {_name(base)}"
+    headline = Headline(
+        table.label, table.emulated, batch, threads, NO_VERDICT, "", int8.variant, base.variant
+    )
+    if table.emulated is not False:
+        headline.outcome = NO_SPEED_VERDICT
+        headline.text = f"{where}: {NO_SPEED_VERDICT} ({pair}): emulated timings measure QEMU"
+        return headline
+    ratio = speedup(base_result, int8_result) if int8_result and base_result else None
+    headline.speedup = ratio
+    if ratio is None or not ratio.has_interval:
+        headline.text = f"{where}: {NO_VERDICT}, too few timings ({pair}: {fmt.ratio(ratio)})"
+        return headline
+    unstable = [f"{row.variant}: {reason}" for row in (int8, base) for reason in unstable_reasons(row)]
+    if unstable:
+        headline.outcome = UNSTABLE
+        headline.text = f"{where}: {UNSTABLE}, no speed claim ({pair}: {fmt.ratio(ratio)}; {unstable[0]})"
+        return headline
+    headline.outcome = ratio.direction
+    if ratio.direction == FASTER:
+        claim = f"{_name(int8)} is {fmt.ratio(ratio)} faster than {_name(base)}"
+    elif ratio.direction == SLOWER:
+        claim = f"{_name(int8)} is {fmt.ratio(invert(ratio))} slower than {_name(base)}"
+    else:
+        claim = f"{pair}: {NO_DIFFERENCE} ({fmt.ratio(ratio)})"
+    accuracy = (
+        f"; top-1 {fmt.points(int8.top1_delta_pt)} pt vs its own float32"
+        if int8.top1_delta_pt is not None
+        else ""
+    )
+    headline.text = f"{where}: fastest int8 vs fastest float32, any runtime: {claim}{accuracy}"
+    return headline
+
+
+def _name(row: Row) -> str:
+    spec = variant_specs().get(row.variant)
+    return f"{spec[0].label} {row.variant}" if spec else row.variant
