@@ -263,7 +263,7 @@ def test_probabilities_within_the_precisions_tolerance_pass_and_beyond_it_fail()
         _result("tflite-dynamic", emulated=True, predictions=[0, 1], sample=[[0.93, 0.07], [0.2, 0.8]]),
         verify.native_references([_result("tflite-dynamic", predictions=[0, 1], sample=native_sample)]),
     )
-    assert loose.status == "ok"  # 0.03: within dynamic-range int8's 0.05
+    assert loose.status == "ok"  # 0.03: within dynamic-range int8's tolerance
 
 
 def test_an_int8_file_with_layers_in_float_on_the_emulated_arch_gets_the_fake_quant_tolerance():
