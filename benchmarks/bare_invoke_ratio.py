@@ -102,15 +102,23 @@ def bare_median_s(family: str, path: Path, batch: int, threads: int, calls: int)
 
 def harness_ratio(results: Path, batch: int, threads: int, baseline: str, variant: str) -> float | None:
     """The speed-up of variant over its baseline that the report shows for measure's results."""
-    found = {}
+    found: dict[str, schema.Result] = {}
     for path in schema.find_result_files(results):
         result = schema.load_result(path)
-        if result.batch == batch and result.threads == threads and result.status == "ok":
+        wanted = (batch, threads, "ok", False)  # native only: a make all-arch folder holds emulated ones too
+        if (result.batch, result.threads, result.status, result.emulated) != wanted:
+            continue
+        if variant_is_newer(result, found.get(result.variant)):
             found[result.variant] = result
     if baseline not in found or variant not in found:
         return None
     interval = speedup(found[baseline], found[variant])
     return interval.ratio if interval else None
+
+
+def variant_is_newer(result: schema.Result, kept: schema.Result | None) -> bool:
+    """The newest run's result wins (a results folder may hold several runs)."""
+    return kept is None or (result.finished_at, result.run_id) > (kept.finished_at, kept.run_id)
 
 
 def main() -> int:
