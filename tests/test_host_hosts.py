@@ -115,10 +115,9 @@ def test_quick_profile_times_fewer_repeats_on_fewer_images_when_emulated():
     (emulated,) = quick.passes(emulated=True)
     assert native.batches == (1, 64) and emulated.batches == (1,)  # emulated b64 timings mean nothing
     assert (native.warmup, native.repeats, native.eval_limit) == (3, 20, None)
-    # 5 timings: the least the report bootstraps an interval from
-    assert emulated.repeats < native.repeats and emulated.repeats == 5
-    # enough images that the 99% agreement gate tolerates a few near-tie flips (>= 100)
-    assert emulated.warmup == 1 and emulated.eval_limit == profiles.EMULATED_EVAL_LIMIT
+    # emulated timings are never compared: the check of the outputs is what the pass is for
+    assert emulated.repeats < native.repeats and emulated.warmup < native.warmup
+    assert emulated.eval_limit == profiles.EMULATED_EVAL_LIMIT
 
 
 def test_full_profile_adds_batch_10000_natively_with_fewer_repeats():
@@ -149,7 +148,7 @@ def test_measure_command_carries_the_pass_and_the_run():
     )
     assert command[0] == "measure"
     pairs = dict(zip(command[1::2], command[2::2], strict=False))
-    assert pairs["--batch"] == "1" and pairs["--repeats"] == "5" and pairs["--warmup"] == "1"
+    assert pairs["--batch"] == "1" and pairs["--repeats"] == "1" and pairs["--warmup"] == "0"
     assert (
         pairs["--eval-limit"] == str(profiles.EMULATED_EVAL_LIMIT)
         and pairs["--run-id"] == "R1"

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--warmup-seconds",
         type=non_negative_float,
         default=1.0,
-        help="untimed seconds per worker and batch, at least (a fresh process needs time to settle)",
+        help="untimed seconds at each worker's first batch, at least (a fresh process needs time "
+        "to settle; later batches are warmed by --warmup calls)",
     )
     parser.add_argument(
         "--repeats",

@@ -52,7 +52,7 @@ class MeasureConfig:
     batches: tuple[int, ...]
     threads: int
     warmup: int = 3  # untimed calls per worker and batch, at least
-    warmup_s: float = 1.0  # untimed seconds per worker and batch, at least
+    warmup_s: float = 1.0  # untimed seconds at each worker's first batch, at least
     min_seconds: float = 0.5  # timed seconds per worker and batch, at least
     repeats: int = 20  # timed rounds in all, shared out over the processes
     processes: int = 2

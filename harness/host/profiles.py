@@ -54,10 +54,11 @@ class Profile:
 # evaluating 32 cost a float variant about as much as everything else it does under QEMU.
 EMULATED_EVAL_LIMIT = 16
 # Repeats under emulation: the report needs 5 timings for a bootstrap interval. One process
-# round there: a TensorFlow worker spends 17-30 s importing TensorFlow under QEMU. No time
-# floors (measure's defaults: 1 s of warm-up, 0.5 s timed per batch): a float call takes
-# about 0.4 s there, and emulated timings never enter a comparison, so the floors only cost.
-EMULATED_REPEATS = 5
+# round there: a TensorFlow worker spends 17-30 s importing TensorFlow under QEMU. One timed
+# call after the one ``prepare`` makes, no warm-up calls and no time floors (measure's
+# defaults: 1 s of warm-up, 0.5 s timed): a float call takes 0.3-2.3 s there, and emulated
+# timings never enter a comparison or a verdict, so every further call only costs.
+EMULATED_REPEATS = 1
 EMULATED = {"warmup_seconds": 0.0, "min_seconds": 0.0, "processes": 1, "eval_limit": EMULATED_EVAL_LIMIT}
 
 # The quick profile times only batch 1 under emulation. Batch-64 calls still run
@@ -68,7 +69,7 @@ EMULATED = {"warmup_seconds": 0.0, "min_seconds": 0.0, "processes": 1, "eval_lim
 QUICK = Profile(
     "quick",
     native=(MeasurePass((1, 64), warmup=3, repeats=20),),
-    emulated=(MeasurePass((1,), warmup=1, repeats=EMULATED_REPEATS, **EMULATED),),
+    emulated=(MeasurePass((1,), warmup=0, repeats=EMULATED_REPEATS, **EMULATED),),
 )
 FULL = Profile(
     "full",
@@ -78,7 +79,7 @@ FULL = Profile(
         # process rounds give 6 timings per variant: enough for an interval (at least 5).
         MeasurePass((10_000,), warmup=1, repeats=6),
     ),
-    emulated=(MeasurePass((1, 64), warmup=1, repeats=EMULATED_REPEATS, **EMULATED),),
+    emulated=(MeasurePass((1, 64), warmup=0, repeats=EMULATED_REPEATS, **EMULATED),),
     note="batch 10000 is not run under emulation (hours per float call under QEMU, and emulated "
     "timings say nothing about a real arm64 CPU)",
 )

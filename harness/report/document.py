@@ -13,7 +13,8 @@ from harness.report.verdicts import Reproduction, Verdict, build_reproductions, 
 
 DEFINITIONS = (
     "timing: every variant runs in worker processes of its own (2 process rounds natively), a bare "
-    "loop of consecutive calls after at least 1 s of warm-up, so no other model, runtime or thread "
+    "loop of consecutive calls after warm-up (at least 1 s in a fresh process, at least 3 calls at "
+    "every batch), so no other model, runtime or thread "
     "pool shares its process or cache; in each round every variant gets one process, in an order "
     "drawn from a recorded seed.",
     "speed-up = median over process rounds of (float baseline median / variant median in that "
