@@ -160,3 +160,24 @@ def test_cifar_dir_missing_test(tmp_path):
 
 def test_unknown_model(tmp_path):
     assert_clean_user_error(run_cli("prepare", "--model", "vgg", "--out", str(tmp_path)), "unknown model")
+
+
+def test_a_worker_settles_for_its_warm_up_seconds_once_then_warms_each_batch_by_calls(tiny_artifacts, capsys):
+    """The seconds floor is for a fresh process; a later batch gets the --warmup calls only."""
+    from harness.bench import worker
+
+    job = worker.WorkerJob(
+        artifacts=str(tiny_artifacts),
+        variant="tflite-int8",
+        batches=(1, 2),
+        threads=1,
+        warmup=2,
+        calls=1,
+        process_index=0,
+        warmup_s=0.3,
+    )
+    worker.run_job(job)
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    warmed = {e["batch"]: e["warmup_calls"] for e in events if e["event"] == worker.EVENT_READY}
+    assert warmed[2] == 2  # the calls asked for, no seconds floor
+    assert warmed[1] > warmed[2]  # 0.3 s of tiny-model calls: many more than 2
