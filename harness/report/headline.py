@@ -15,9 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.report import fmt
-from harness.report.analysis import GATE_FAIL, INT8_PRECISIONS, MachineTable, Row, speedup, unstable_reasons
-from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER, RatioInterval, invert
-from harness.report.verdicts import NO_SPEED_VERDICT, NO_VERDICT, UNSTABLE, setting_text
+from harness.report.analysis import GATE_FAIL, INT8_PRECISIONS, MachineTable, Row, speedup
+from harness.report.stats import RatioInterval
+from harness.report.verdicts import (
+    NO_SPEED_VERDICT,
+    NO_VERDICT,
+    UNSTABLE,
+    setting_text,
+    speed_claim,
+    unstable_notes,
+)
 from harness.runtime_registry import variant_specs
 from harness.schema import Result
 
@@ -91,18 +98,13 @@ def _headline(
     if ratio is None or not ratio.has_interval:
         headline.text = f"{where}: {NO_VERDICT}, too few timings ({pair}: {fmt.ratio(ratio)})"
         return headline
-    unstable = [f"{row.variant}: {reason}" for row in (int8, base) for reason in unstable_reasons(row)]
+    unstable = unstable_notes(int8, base)
     if unstable:
         headline.outcome = UNSTABLE
         headline.text = f"{where}: {UNSTABLE}, no speed claim ({pair}: {fmt.ratio(ratio)}; {unstable[0]})"
         return headline
     headline.outcome = ratio.direction
-    if ratio.direction == FASTER:
-        claim = f"{_name(int8)} is {fmt.ratio(ratio)} faster than {_name(base)}"
-    elif ratio.direction == SLOWER:
-        claim = f"{_name(int8)} is {fmt.ratio(invert(ratio))} slower than {_name(base)}"
-    else:
-        claim = f"{pair}: {NO_DIFFERENCE} ({fmt.ratio(ratio)})"
+    claim = speed_claim(_name(int8), _name(base), ratio)
     accuracy = (
         f"; top-1 {fmt.points(int8.top1_delta_pt)} pt vs its own float32"
         if int8.top1_delta_pt is not None

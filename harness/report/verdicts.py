@@ -158,7 +158,7 @@ def _verdict(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int
             f"({fmt.ratio(int8.speedup)}); {accuracy}"
         )
         return verdict
-    unstable = [f"{row.variant}: {reason}" for row in (int8, base) for reason in unstable_reasons(row)]
+    unstable = unstable_notes(int8, base)
     if unstable:
         verdict.outcome = UNSTABLE
         verdict.speedup = int8.speedup
@@ -170,18 +170,27 @@ def _verdict(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int
     name = _verdict_name(runtime, int8.variant)
     verdict.speedup = int8.speedup
     verdict.outcome = int8.speedup.direction
-    if verdict.outcome == FASTER:
-        claim = f"{name} is {fmt.ratio(int8.speedup)} faster than {float_name} {where}"
-    elif verdict.outcome == SLOWER:
-        claim = f"{name} is {fmt.ratio(invert(int8.speedup))} slower than {float_name} {where}"
-    else:
-        claim = f"{name} vs {float_name} {where}: {NO_DIFFERENCE} ({fmt.ratio(int8.speedup)})"
+    claim = speed_claim(name, f"{float_name} {where}", int8.speedup)
     verdict.text = f"{head}{claim}; {accuracy}"
     if verdict.outcome in (SLOWER, NO_DIFFERENCE):
         verdict.causes = _likely_causes(table, int8)
         if verdict.causes:
             verdict.text += "; likely cause: " + "; ".join(verdict.causes)
     return verdict
+
+
+def speed_claim(subject: str, reference: str, ratio: RatioInterval) -> str:
+    """ "A is r× [lo–hi] faster/slower than B", or "A vs B: no measurable difference (r×)"."""
+    if ratio.direction == FASTER:
+        return f"{subject} is {fmt.ratio(ratio)} faster than {reference}"
+    if ratio.direction == SLOWER:
+        return f"{subject} is {fmt.ratio(invert(ratio))} slower than {reference}"
+    return f"{subject} vs {reference}: {NO_DIFFERENCE} ({fmt.ratio(ratio)})"
+
+
+def unstable_notes(*rows: Row) -> list[str]:
+    """ "variant: reason" for every instability warning of the rows a speed claim would use."""
+    return [f"{row.variant}: {reason}" for row in rows for reason in unstable_reasons(row)]
 
 
 def _int8_row(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int) -> Row | None:
