@@ -152,12 +152,13 @@ class Result:
     def file_name(self) -> str:
         """One file per (host, arch, variant, batch, threads, run)."""
         return (
-            f"{_slug(self.host)}_{self.arch or 'unknown'}_{self.variant}"
-            f"_b{self.batch}_t{self.threads}_{_slug(self.run_id)}.json"
+            f"{slug(self.host)}_{self.arch or 'unknown'}_{self.variant}"
+            f"_b{self.batch}_t{self.threads}_{slug(self.run_id)}.json"
         )
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """text with every character that is not a letter, digit, - or . as -: safe in a file name."""
     return "".join(c if c.isalnum() or c in "-." else "-" for c in text)
 
 

@@ -11,8 +11,8 @@ step "ruff check"
 .venv/bin/ruff check harness tests benchmarks || failed=1
 step "ruff format --check"
 .venv/bin/ruff format --check harness tests benchmarks || failed=1
-step "hadolint docker/Dockerfile"
-.venv/bin/hadolint docker/Dockerfile || failed=1
+step "hadolint docker/Dockerfile docker/Dockerfile.deps"
+.venv/bin/hadolint docker/Dockerfile docker/Dockerfile.deps || failed=1
 if ls .github/workflows/*.yml >/dev/null 2>&1; then
     step "actionlint"
     .venv/bin/actionlint .github/workflows/*.yml || failed=1

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from harness.host import REPO_ROOT, cli
+from harness.host.subcommand import Subcommand, arches_of, arg
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -22,19 +23,15 @@ def test_every_documented_subcommand_is_there():
 
 
 def test_build_takes_one_arch_or_all():
-    assert cli.arches_of(parse("build", "--arch", "arm64")) == ["arm64"]
-    assert cli.arches_of(parse("build")) == ["amd64", "arm64"]
+    assert arches_of(parse("build", "--arch", "arm64")) == ["arm64"]
+    assert arches_of(parse("build")) == ["amd64", "arm64"]
     with pytest.raises(SystemExit):
         parse("build", "--arch", "riscv64")
 
 
-def test_adding_a_subcommand_is_one_decorated_function(monkeypatch):
-    monkeypatch.setattr(cli, "SUBCOMMANDS", dict(cli.SUBCOMMANDS))
-
-    @cli.subcommand("hello", "say hello", cli.arg("--times", type=int, default=1))
-    def hello(args):
-        return args.times
-
+def test_a_subcommand_is_data_the_dispatcher_parses_and_runs(monkeypatch):
+    hello = Subcommand("hello", "say hello", (arg("--times", type=int, default=1),), lambda args: args.times)
+    monkeypatch.setattr(cli, "SUBCOMMANDS", {**cli.SUBCOMMANDS, "hello": hello})
     args = parse("hello", "--times", "3")
     assert cli.run(args) == 3
 

@@ -14,8 +14,10 @@ import pytest
 
 from harness import schema
 from harness.errors import UserError
-from harness.host import collect, hosts, profiles, runner, verify
-from harness.host.emulation import EmulationOptions
+from harness.host.engine import runner
+from harness.host.engine import targets as hosts
+from harness.host.engine.emulation import EmulationOptions
+from harness.host.run import collect, profiles, verify
 from tests.helpers import REPO, assert_clean_user_error, run_cli
 
 # --- --host ARCH=TARGET ---------------------------------------------------------------
@@ -396,7 +398,7 @@ def test_container_settings_are_hygienic_and_keep_the_emulation_fixes():
     [(2, 2.0, None), (2, 1.0, "1"), (8, 2.0, "6-7"), (8, 2.5, "6-7"), (4, 8.0, None)],
 )
 def test_a_container_on_a_bigger_machine_is_pinned_to_a_cpuset_of_its_threads(machine_cpus, cpus, cpuset):
-    from harness.host.plan import pinned_cpuset
+    from harness.host.run.plan import pinned_cpuset
 
     assert pinned_cpuset(machine_cpus, cpus) == cpuset
     kwargs = runner.cpu_limit_kwargs(runner.Limits(cpus, 2**30, pinned_cpuset(machine_cpus, cpus)))

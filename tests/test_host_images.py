@@ -8,9 +8,11 @@ import os
 import pytest
 
 from harness.errors import UserError
-from harness.host import base_image, images
-from harness.host.engine import BuildLog
-from harness.host.wheelhouse import LockedWheel
+from harness.host.engine.builder import BuildLog
+from harness.host.engine.connect import Engine
+from harness.host.images import archive, base_image
+from harness.host.images import build as images
+from harness.host.images.wheelhouse import LockedWheel
 
 
 def make_tree(tmp_path):
@@ -37,42 +39,28 @@ def make_tree(tmp_path):
     return cache, wheels, harness, lock, dockerfile, tool
 
 
-def test_context_holds_exactly_what_the_build_reads(tmp_path):
+def test_each_context_holds_exactly_what_its_build_reads(tmp_path):
     cache, wheels, harness, lock, dockerfile, tool = make_tree(tmp_path)
-    context = tmp_path / "context"
-    (context / "leftover").mkdir(parents=True)  # from an interrupted earlier run
-    images.assemble_context(
-        "amd64",
-        wheels,
-        cache,
-        context,
-        lock_file=lock,
-        dockerfile=dockerfile,
-        harness_dir=harness,
-        build_tools=(tool,),
+    deps = tmp_path / "deps"
+    (deps / "leftover").mkdir(parents=True)  # from an interrupted earlier run
+    images.assemble_deps_context(
+        "amd64", wheels, cache, deps, lock_file=lock, dockerfile=dockerfile, build_tools=(tool,)
     )
-    found = sorted(str(path.relative_to(context)) for path in context.rglob("*") if path.is_file())
-    assert found == [
+    final = images.assemble_harness_context(tmp_path / "final", harness_dir=harness, dockerfile=dockerfile)
+
+    def files(context):
+        return sorted(str(path.relative_to(context)) for path in context.rglob("*") if path.is_file())
+
+    assert files(deps) == [
         "Dockerfile",
-        "harness/__init__.py",
-        "harness/host/cli.py",
         "lock.txt",
         "strip_elf.py",
         "wheels/alpha-1-py3-none-any.whl",
         "wheels/beta-1-py3-none-any.whl",
     ]
     # hard links: the gigabyte of wheels is not copied
-    assert os.path.samefile(context / "wheels" / wheels[0].filename, cache / wheels[0].filename)
-
-
-def test_the_dockerfile_installs_from_the_wheelhouse_before_copying_the_harness():
-    text = images.DOCKERFILE.read_text()
-    assert "ARG BASE_IMAGE" in text
-    assert "--no-index" in text and "--require-hashes" in text
-    assert "RUN --mount" not in text  # the SDK's legacy builder has no BuildKit
-    assert text.index("COPY --from=venv /opt/venv") < text.index("COPY harness")
-    assert text.rstrip().splitlines()[-2].startswith("ENTRYPOINT")
-    assert 'ENTRYPOINT ["/opt/venv/bin/python", "-m", "harness"]' in text
+    assert os.path.samefile(deps / "wheels" / wheels[0].filename, cache / wheels[0].filename)
+    assert files(final) == ["Dockerfile", "harness/__init__.py", "harness/host/cli.py"]
 
 
 def test_build_log_tracks_steps_cache_hits_and_the_image_id():
@@ -103,7 +91,7 @@ def test_build_log_keeps_the_error_and_the_failing_step():
 
 
 def test_manifest_round_trips_and_rejects_foreign_json(tmp_path):
-    entry = images.ManifestEntry(
+    entry = archive.ManifestEntry(
         tag="quantbench:arm64",
         architecture="arm64",
         image_id="sha256:" + "d" * 64,
@@ -115,16 +103,16 @@ def test_manifest_round_trips_and_rejects_foreign_json(tmp_path):
         repo_digests=[],
         saved_at="2026-11-27T00:00:01+00:00",
     )
-    images.write_manifest(tmp_path, {"arm64": entry})
-    assert images.read_manifest(tmp_path) == {"arm64": entry}
+    archive.write_manifest(tmp_path, {"arm64": entry})
+    assert archive.read_manifest(tmp_path) == {"arm64": entry}
     (tmp_path / "quantbench-arm64.tar").write_bytes(b"tar")
-    assert images.check_archive(tmp_path, entry).name == "quantbench-arm64.tar"
+    assert archive.check_archive(tmp_path, entry).name == "quantbench-arm64.tar"
     (tmp_path / "quantbench-arm64.tar").write_bytes(b"ta")
     with pytest.raises(UserError, match="does not match"):
-        images.check_archive(tmp_path, entry)
+        archive.check_archive(tmp_path, entry)
     (tmp_path / "manifest.json").write_text('{"kind": "other"}')
     with pytest.raises(UserError, match="not a quantbench image manifest"):
-        images.read_manifest(tmp_path)
+        archive.read_manifest(tmp_path)
 
 
 def test_debootstrap_is_minbase_bookworm_with_python_for_the_arch(tmp_path):
@@ -137,12 +125,8 @@ def test_debootstrap_is_minbase_bookworm_with_python_for_the_arch(tmp_path):
 
 
 def test_the_build_imports_every_runtime_natively_and_leaves_onnxruntime_to_the_emulated_run():
-    from harness.host.emulation import host_arch
-    from harness.host.images import import_check
-
-    native = host_arch()
-    foreign = next(arch for arch in ("amd64", "arm64") if arch != native)
-    natively = set(import_check(native)["IMPORT_CHECK"].split())
-    emulated = set(import_check(foreign)["IMPORT_CHECK"].split())
+    engine = Engine(client=None, arch="arm64")
+    natively = set(images.import_check("arm64", engine)["IMPORT_CHECK"].split())
+    emulated = set(images.import_check("amd64", engine)["IMPORT_CHECK"].split())
     assert {"tensorflow", "ai_edge_litert.interpreter", "onnxruntime", "openvino"} <= natively
     assert natively - emulated == {"onnxruntime"}

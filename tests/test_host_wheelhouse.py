@@ -7,8 +7,8 @@ import hashlib
 import pytest
 
 from harness.errors import UserError
-from harness.host import wheelhouse
-from harness.host.wheelhouse import LockedWheel
+from harness.host.images import wheelhouse
+from harness.host.images.wheelhouse import LockedWheel
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64

@@ -16,7 +16,7 @@ import shutil
 import pytest
 
 from harness.errors import UserError
-from harness.host import ARCHES, image_tag
+from harness.host import ARCHES, BENCH_UID, image_tag
 from tests.helpers import unavailable
 
 pytestmark = pytest.mark.docker
@@ -44,8 +44,8 @@ print(json.dumps(interpreter.get_tensor(interpreter.get_output_details()[0]["ind
 
 
 @pytest.fixture(scope="module")
-def client():
-    from harness.host.engine import connect
+def engine():
+    from harness.host.engine.connect import connect
 
     try:
         engine = connect()
@@ -56,6 +56,11 @@ def client():
 
 
 @pytest.fixture(scope="module")
+def client(engine):
+    return engine.client
+
+
+@pytest.fixture(scope="module")
 def console():
     from rich.console import Console
 
@@ -63,28 +68,30 @@ def console():
 
 
 @pytest.fixture(scope="module")
-def built(client, console):
+def built(engine, console):
     """Build (or confirm up to date) both images once for the module."""
-    from harness.host.emulation import ensure_emulation
-    from harness.host.images import build_image
+    from harness.host.engine.emulation import ensure_emulation
+    from harness.host.images.build import build_image
 
     outcomes = {}
     for arch in ARCHES:
         try:
-            ensure_emulation(arch)
+            ensure_emulation(arch, engine)
         except UserError as error:
             unavailable(str(error))
-        outcomes[arch] = build_image(client, arch, console)
+        outcomes[arch] = build_image(engine, arch, console)
     return outcomes
 
 
-def run_python(client, arch: str, code: str, volumes: dict | None = None) -> str:
-    """Run python code in quantbench:<arch> with this host's emulation settings; return stdout."""
-    from harness.host.emulation import emulation_run_options
+def run_python(engine, arch: str, code: str, volumes: dict | None = None) -> str:
+    """Run python code in quantbench:<arch> with this engine's emulation settings; return stdout."""
+    from harness.host.engine.emulation import emulation_run_options
 
-    kwargs = emulation_run_options(arch).run_kwargs()
+    kwargs = emulation_run_options(arch, engine).run_kwargs()
     kwargs.setdefault("volumes", {}).update(volumes or {})
-    output = client.containers.run(image_tag(arch), [code], entrypoint=[PYTHON, "-c"], remove=True, **kwargs)
+    output = engine.client.containers.run(
+        image_tag(arch), [code], entrypoint=[PYTHON, "-c"], remove=True, **kwargs
+    )
     return output.decode().strip()
 
 
@@ -93,7 +100,7 @@ def test_image_config_names_the_architecture_and_a_non_root_user(client, built, 
     attrs = client.api.inspect_image(image_tag(arch))
     assert attrs["Architecture"] == arch
     assert attrs["Os"] == "linux"
-    assert attrs["Config"]["User"] == "10001:10001"
+    assert attrs["Config"]["User"] == f"{BENCH_UID}:{BENCH_UID}"
     assert attrs["Config"]["Entrypoint"] == [PYTHON, "-m", "harness"]
     assert "TF_USE_LEGACY_KERAS=1" in attrs["Config"]["Env"]
     size_gb = attrs["Size"] / 1e9
@@ -101,35 +108,35 @@ def test_image_config_names_the_architecture_and_a_non_root_user(client, built, 
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-def test_the_container_runs_the_right_machine(client, built, arch):
-    machine = run_python(client, arch, "import platform; print(platform.machine())")
+def test_the_container_runs_the_right_machine(engine, built, arch):
+    machine = run_python(engine, arch, "import platform; print(platform.machine())")
     assert machine == ARCHES[arch]  # x86_64 / aarch64
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-def test_tensorflow_and_litert_import(client, built, arch):
+def test_tensorflow_and_litert_import(engine, built, arch):
     code = (
         "import sys, tensorflow as tf, tf_keras, tensorflow_model_optimization, ai_edge_litert.interpreter;"
         "print(sys.version_info[:2], tf.__version__)"
     )
-    assert run_python(client, arch, code) == "(3, 11) 2.21.0"
+    assert run_python(engine, arch, code) == "(3, 11) 2.21.0"
 
 
-def test_litert_runs_the_same_model_on_both_arches(client, built, tmp_path):
+def test_litert_runs_the_same_model_on_both_arches(engine, built, tmp_path):
     """The arm64 run goes through QEMU here: it needs the emulation options to not segfault."""
     io_dir = tmp_path / "io"
     io_dir.mkdir()
     io_dir.chmod(0o777)  # the containers run as uid 10001
     volumes = {str(io_dir): {"bind": "/io", "mode": "rw"}}
-    run_python(client, "amd64", MAKE_MODEL, volumes)
-    outputs = {arch: json.loads(run_python(client, arch, RUN_MODEL, volumes)) for arch in ARCHES}
+    run_python(engine, "amd64", MAKE_MODEL, volumes)
+    outputs = {arch: json.loads(run_python(engine, arch, RUN_MODEL, volumes)) for arch in ARCHES}
     amd64, arm64 = outputs["amd64"][0], outputs["arm64"][0]
     assert len(amd64) == 5
     assert max(abs(a - b) for a, b in zip(amd64, arm64, strict=True)) < 1e-4
 
 
-def test_a_harness_change_reuses_the_dependency_layers(client, built, console, tmp_path):
-    from harness.host.images import HARNESS_DIR, build_image
+def test_a_harness_change_reuses_the_dependency_layers(engine, client, built, console, tmp_path):
+    from harness.host.images.build import HARNESS_DIR, build_image
 
     harness = tmp_path / "harness"
     shutil.copytree(HARNESS_DIR, harness, ignore=shutil.ignore_patterns("__pycache__"))
@@ -137,7 +144,7 @@ def test_a_harness_change_reuses_the_dependency_layers(client, built, console, t
         handle.write("\n# changed by test_a_harness_change_reuses_the_dependency_layers\n")
     tag = "quantbench-test:layers-amd64"
     try:
-        outcome = build_image(client, "amd64", console, tag=tag, harness_dir=harness)
+        outcome = build_image(engine, "amd64", console, tag=tag, harness_dir=harness)
         original = client.api.inspect_image(image_tag("amd64"))["RootFS"]["Layers"]
         changed = client.api.inspect_image(tag)["RootFS"]["Layers"]
     finally:
@@ -147,8 +154,20 @@ def test_a_harness_change_reuses_the_dependency_layers(client, built, console, t
     assert outcome.seconds < 300
 
 
+def test_a_build_leaves_no_untagged_image_behind(client, built):
+    """The wheel stage of the deps build is deleted; the deps image shares the final's layers."""
+    dangling = client.images.list(filters={"dangling": True, "label": "org.quantbench.stage=venv"})
+    for arch in ARCHES:
+        dangling += client.images.list(filters={"dangling": True, "label": f"org.quantbench.arch={arch}"})
+    assert dangling == []
+    for arch in ARCHES:
+        deps = client.api.inspect_image(f"quantbench-deps:{arch}")["RootFS"]["Layers"]
+        final = client.api.inspect_image(image_tag(arch))["RootFS"]["Layers"]
+        assert final[: len(deps)] == deps and len(final) == len(deps) + 1  # + harness/
+
+
 def test_save_and_load_round_trip_through_the_manifest(client, built, console, tmp_path):
-    from harness.host.images import MANIFEST_NAME, load_images, read_manifest, save_images
+    from harness.host.images.archive import MANIFEST_NAME, load_images, read_manifest, save_images
 
     arch = "arm64"
     tag = f"quantbench-test:roundtrip-{arch}"

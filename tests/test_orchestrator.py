@@ -26,7 +26,7 @@ import pytest
 from harness import schema
 from harness.errors import UserError
 from harness.host import image_tag
-from harness.host.profiles import EMULATED_EVAL_LIMIT, QUICK
+from harness.host.run.profiles import EMULATED_EVAL_LIMIT, QUICK
 from tests.helpers import REPO, run_cli, unavailable
 
 pytestmark = pytest.mark.docker
@@ -44,15 +44,15 @@ RUN_BOTH, RUN_REMOTE, RUN_KILLED, RUN_SIGINT = (
 
 @pytest.fixture(scope="session")
 def client():
-    from harness.host.emulation import ensure_emulation
-    from harness.host.engine import connect
+    from harness.host.engine.connect import connect
+    from harness.host.engine.emulation import ensure_emulation
 
     try:
         engine = connect()
-        ensure_emulation("arm64")
+        ensure_emulation("amd64" if engine.arch == "arm64" else "arm64", engine)
     except UserError as error:
         unavailable(str(error))
-    yield engine
+    yield engine.client
     engine.close()
 
 
@@ -133,7 +133,8 @@ def wait_for_container(client, run_id: str, log_phrase: str, timeout_s: float = 
 
 @pytest.fixture(scope="session")
 def both_arches(client, workdir):
-    from harness.host import artifact_store, volumes
+    from harness.host.engine import volumes
+    from harness.host.run import artifact_store
 
     results = workdir / "results-both"
     proc = host_run(workdir, results, RUN_BOTH, "--arch", "all")
@@ -204,7 +205,7 @@ def second_engine():
         stderr=subprocess.STDOUT,
     )
     try:
-        from harness.host.engine import connect
+        from harness.host.engine.connect import connect
 
         deadline = time.monotonic() + 60
         while True:
@@ -232,7 +233,7 @@ def second_engine():
 def test_a_native_arch_runs_on_another_engine_and_the_results_name_it(
     client, workdir, both_arches, second_engine
 ):
-    from harness.host.engine import connect
+    from harness.host.engine.connect import connect
 
     results = workdir / "results-remote"
     proc = host_run(workdir, results, RUN_REMOTE, "--arch", "amd64", "--host", f"amd64={second_engine}")
@@ -241,7 +242,7 @@ def test_a_native_arch_runs_on_another_engine_and_the_results_name_it(
     assert set(amd64) == {(v, b) for v in VARIANTS for b in BATCHES}
     for result in amd64.values():
         assert (result.status, result.host, result.emulated) == ("ok", second_engine, False)
-    remote = connect(second_engine)
+    remote = connect(second_engine).client
     try:
         assert remote.images.get(image_tag("amd64")).id == client.images.get(image_tag("amd64")).id
         assert remote.containers.list(all=True, filters={"label": "quantbench=1"}) == []
@@ -431,21 +432,22 @@ def test_a_container_killed_after_delivering_everything_keeps_ok_results_and_the
     its reason says both; one result short, that one is failed and the run is not clean."""
     from rich.console import Console
 
-    from harness.host import collect, docker_platform, hosts, plan, runner, steps, volumes
-    from harness.host.emulation import EmulationOptions
+    from harness.host import docker_platform
+    from harness.host.engine import runner, volumes
+    from harness.host.engine.connect import LOCAL_LABEL, Engine
+    from harness.host.engine.emulation import EmulationOptions
+    from harness.host.run import collect, plan, steps
 
     _, delivered = both_arches
     native = sorted(by_arch(delivered, "amd64").items())
     sent = native if delivered_share == "all" else native[1:]
     artifacts = collect.read_artifacts(workdir / "artifacts")
     expected = collect.Expected(
-        RUN_BOTH, hosts.LOCAL_LABEL, "amd64", False, native[0][1].threads, (1, 64), artifacts
+        RUN_BOTH, LOCAL_LABEL, "amd64", False, native[0][1].threads, (1, 64), artifacts
     )
-    engine = hosts.EngineTarget("amd64")
     target = plan.Target(
-        engine,
-        client,
-        False,
+        "amd64",
+        Engine(client, "amd64"),
         EmulationOptions("amd64", False, docker_platform("amd64")),
         runner.Limits(1, 2**30),
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from harness import schema
+from harness.arches import arch_of_machine
 from harness.bench import manifest as mf
 from harness.bench import worker as wk
 from harness.bench.cgroup import memory_limit_bytes, oom_reason, read_oom_kills
@@ -34,7 +35,7 @@ from harness.bench.result_writer import (
     VariantFacts,
     write_result_file,
 )
-from harness.bench.sysinfo import MACHINE_TO_ARCH, collect_system_info
+from harness.bench.sysinfo import collect_system_info
 from harness.bench.timing import round_orders
 from harness.errors import UserError
 
@@ -262,7 +263,7 @@ def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]
     todo = {(v, b) for v in timed for b in config.batches}
     if not config.resume:
         return todo
-    arch = MACHINE_TO_ARCH.get(platform.machine(), platform.machine())
+    arch = arch_of_machine(platform.machine()) or platform.machine()
     for variant, batch in list(todo):
         probe = schema.Result(variant, "", batch, config.threads, config.run_id, host=config.host, arch=arch)
         path = config.out / probe.file_name()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from harness.arches import arch_of_machine
 from harness.runtime_registry import runtimes
 
 # int8-relevant ISA features we report (names as /proc/cpuinfo spells them)
@@ -23,7 +24,6 @@ INT8_ISA_FLAGS = {
     "arm64": ("asimd", "asimddp", "i8mm", "sve", "sve2", "bf16"),
 }
 ELF_MACHINES = {0x3E: "amd64", 0xB7: "arm64", 0x03: "386", 0x28: "arm"}
-MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 # package -> distributions that provide it; each runtime declares its own (the amd64 image
 # installs tensorflow-cpu for tensorflow)
 COMMON_PACKAGES = {"numpy": ("numpy",)}
@@ -52,7 +52,7 @@ class SystemInfo:
 def collect_system_info() -> SystemInfo:
     """Read the CPU, ISA flags, emulation state and package versions once."""
     machine = platform.machine()
-    arch = MACHINE_TO_ARCH.get(machine, machine)
+    arch = arch_of_machine(machine) or machine
     cpuinfo = _read_cpuinfo()
     executing_arch = child_executable_arch()
     # A failed probe is "unknown", never "native": an emulated timing must not pass as real.

@@ -1,15 +1,32 @@
 """Host half: builds images and runs containers; never imports TensorFlow or LiteRT.
 
-Only the standard library here: the bench image imports ``harness.host.cli`` to
-build its parser, and it has no docker or rich installed.
+Three rooms, each a subpackage:
+- ``engine``: Docker primitives (connect, build streams, containers, volumes, emulation);
+- ``images``: image supply (base images, the wheelhouse, builds, saved archives);
+- ``run``: the run pipeline (plan, profiles, steps, orchestrator, verify, collect).
+
+Only the standard library here and in the ``cli*`` modules: the bench image loads the
+command tree and has neither docker nor rich.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-# Docker architecture name -> the machine name used in wheel tags and by uname -m
-ARCHES: dict[str, str] = {"amd64": "x86_64", "arm64": "aarch64"}
+from harness.arches import ARCHES, arch_of_machine
+
+__all__ = [
+    "ARCHES",
+    "BENCH_UID",
+    "CACHE_DIR",
+    "DEFAULT_TIMEOUT_S",
+    "IMAGES_DIR",
+    "LABEL",
+    "REPO_ROOT",
+    "arch_of_machine",
+    "docker_platform",
+    "image_tag",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO_ROOT / ".cache"
@@ -17,6 +34,9 @@ IMAGES_DIR = REPO_ROOT / "images"
 REQUIREMENTS_DIR = REPO_ROOT / "requirements"
 
 IMAGE_REPOSITORY = "quantbench"
+LABEL = "quantbench"  # every container, volume and image quantbench makes carries it
+BENCH_UID = 10001  # the image's non-root user (docker/Dockerfile's useradd)
+DEFAULT_TIMEOUT_S = 4 * 3600  # per container
 
 
 def image_tag(arch: str) -> str:
@@ -27,9 +47,3 @@ def image_tag(arch: str) -> str:
 def docker_platform(arch: str) -> str:
     """The Docker platform string, e.g. ``linux/arm64``."""
     return f"linux/{arch}"
-
-
-def arch_of_machine(machine: str) -> str | None:
-    """Docker's name (amd64, arm64) for a machine name such as uname's x86_64; None if unknown."""
-    machine = machine.lower()
-    return next((arch for arch, uname in ARCHES.items() if machine in (arch, uname)), None)

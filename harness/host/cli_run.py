@@ -1,7 +1,6 @@
 """``python -m harness host run`` and ``host all-arch``: the whole benchmark in containers.
 
-Registered on harness.host.cli's dispatcher. Only the standard library at module
-level: the bench image imports the CLI tree and has neither docker nor rich.
+Only the standard library at module level (see ``harness.host.subcommand``).
 """
 
 from __future__ import annotations
@@ -9,16 +8,12 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 from harness.cli_args import positive_float, positive_int
-from harness.errors import UserError
-from harness.host import ARCHES, IMAGES_DIR, REPO_ROOT
-from harness.host.cli import ARCH, arches_of, arg, subcommand
-
-PROFILE_NAMES = ("quick", "full")
-
+from harness.host import ARCHES, DEFAULT_TIMEOUT_S, IMAGES_DIR, REPO_ROOT
+from harness.host.run.profiles import PROFILES
+from harness.host.subcommand import ARCH, Subcommand, arches_of, arg
 
 RUN_OPTIONS = (
     arg(
@@ -30,7 +25,10 @@ RUN_OPTIONS = (
         "context (repeatable; default: the local engine, emulated when foreign)",
     ),
     arg(
-        "--profile", choices=PROFILE_NAMES, default="quick", help="quick: batch 1,64 (default); full: +10000"
+        "--profile",
+        choices=tuple(PROFILES),
+        default="quick",
+        help="quick: batch 1,64 (default); full: +10000",
     ),
     arg(
         "--repeats",
@@ -63,27 +61,25 @@ RUN_OPTIONS = (
         action="store_true",
         help="use the images as they are (default: a cached build, so they run this checkout's code)",
     ),
+    arg(
+        "--verbose",
+        action="store_true",
+        help="print every line the containers write (and TensorFlow's C++ log) as well as the bars",
+    ),
 )
 
 
-@subcommand("run", "prepare once, measure in every arch's container, verify, report", ARCH, *RUN_OPTIONS)
 def run_command(args: argparse.Namespace) -> int:
     return _run(args, arches_of(args))
 
 
-@subcommand(
-    "all-arch",
-    "set up the host (root: dockerd, QEMU), then run amd64 natively and arm64 emulated",
-    *RUN_OPTIONS,
-)
 def all_arch_command(args: argparse.Namespace) -> int:
-    from harness.host.engine import SETUP_SCRIPT
+    from harness.host.engine.connect import run_setup_script
 
     # As root the idempotent set-up installs and starts what is missing; otherwise the
     # engine and emulation checks of `run` say what to do.
-    can_set_up = os.geteuid() == 0 and SETUP_SCRIPT.is_file()
-    if can_set_up and subprocess.run(["sh", str(SETUP_SCRIPT)], check=False).returncode != 0:
-        raise UserError(f"{SETUP_SCRIPT} failed (see its output above); fix that step and rerun.")
+    if os.geteuid() == 0:
+        run_setup_script()
     return _run(args, list(ARCHES))
 
 
@@ -94,9 +90,9 @@ def _raise_interrupt(signum, frame) -> None:
 def _run(args: argparse.Namespace, arches: list[str]) -> int:
     from rich.console import Console
 
-    from harness.host import orchestrator
-    from harness.host.hosts import parse_host_options
-    from harness.host.profiles import get_profile, parse_memory, with_repeats
+    from harness.host.engine.targets import parse_host_options
+    from harness.host.run import orchestrator
+    from harness.host.run.profiles import get_profile, parse_memory, with_repeats
 
     config = orchestrator.RunConfig(
         arches=tuple(arches),
@@ -108,7 +104,7 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
         qat_epochs=args.qat_epochs,
         artifacts_dir=args.artifacts.resolve(),
         results_dir=args.results.resolve(),
-        timeout_s=args.timeout or orchestrator.DEFAULT_TIMEOUT_S,
+        timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
         cpus=args.cpus,
         memory_bytes=parse_memory(args.memory) if args.memory else None,
         resume=args.resume,
@@ -116,6 +112,7 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
         images_dir=args.images_dir.resolve(),
         rebuild=not args.no_build,
         local_engine=args.engine,
+        verbose=args.verbose,
     )
     console = Console(stderr=True)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` cleans up like Ctrl-C
@@ -157,3 +154,19 @@ def _print_summary(summary, console) -> None:
             str(record.failed),
         )
     console.print(table)
+
+
+SUBCOMMANDS = (
+    Subcommand(
+        "run",
+        "prepare once, measure in every arch's container, verify, report",
+        (ARCH, *RUN_OPTIONS),
+        run_command,
+    ),
+    Subcommand(
+        "all-arch",
+        "set up the host (root: dockerd, QEMU), then run amd64 natively and arm64 emulated",
+        RUN_OPTIONS,
+        all_arch_command,
+    ),
+)

@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OLD_DIR",
         help="an older result set to compare with (may be repeated to merge several)",
     )
+    parser.add_argument("--run-id", metavar="ID", help="report only the results of this run")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the report as markdown")
     parser.add_argument("--csv", type=Path, metavar="FILE", help="also write one CSV line per result")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the whole report as JSON")
@@ -42,6 +43,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot is not None and args.plot.suffix.lower() not in PLOT_SUFFIXES:
+        raise UserError(f"--plot {args.plot} needs a .png, .svg or .pdf file name.")
+    report = show_report(args.results, run_id=args.run_id, compare=args.compare)
+    write_files(report, args)
+    return 0
+
+
+def show_report(
+    directories: list[Path], *, run_id: str | None = None, compare: list[Path] | None = None
+) -> Report:
+    """Load, check and merge the results (of run_id only, when given), print the report, return it.
+
+    ``host run`` ends with this too, so its report is the one ``harness report`` prints.
+    """
     # Imported here so `python -m harness --help` stays fast and light.
     from rich.console import Console
 
@@ -50,20 +65,18 @@ def run(args: argparse.Namespace) -> int:
     from harness.report.load import load_directories
     from harness.report.render import render_report
 
-    if args.plot is not None and args.plot.suffix.lower() not in PLOT_SUFFIXES:
-        raise UserError(f"--plot {args.plot} needs a .png, .svg or .pdf file name.")
-    loaded = load_directories(args.results)
+    loaded = load_directories(directories, run_id=run_id)
     comparison = None
-    if args.compare:
-        old = load_directories(args.compare, role="--compare")
-        comparison = compare_results(old, loaded, [str(path) for path in args.compare])
-    report = build_report(loaded, [str(path) for path in args.results], comparison)
+    if compare:
+        old = load_directories(compare, role="--compare")
+        comparison = compare_results(old, loaded, [str(path) for path in compare])
+    sources = [str(path) + (f" (run {run_id})" if run_id else "") for path in directories]
+    report = build_report(loaded, sources, comparison)
     console = Console()
     if not console.is_terminal:
         console = Console(width=PIPE_WIDTH)
     render_report(report, console)
-    write_files(report, args)
-    return 0
+    return report
 
 
 def write_files(report: Report, args: argparse.Namespace) -> None:

@@ -42,8 +42,11 @@ def result_key(result: Result) -> ResultKey:
     return (result.host, result.arch, result.emulated, result.variant, result.batch, result.threads)
 
 
-def load_directories(directories: Sequence[Path], *, role: str = "results") -> LoadedResults:
-    """Load every result under the given directories and merge them into one set.
+def load_directories(
+    directories: Sequence[Path], *, role: str = "results", run_id: str | None = None
+) -> LoadedResults:
+    """Load every result under the given directories (of run_id only, when given) and merge
+    them into one set.
 
     Raises UserError when a directory is missing, holds no JSON files, or
     holds no valid result at all. ``role`` names the directories in messages.
@@ -53,11 +56,13 @@ def load_directories(directories: Sequence[Path], *, role: str = "results") -> L
     warnings: list[str] = []
     for path in paths:
         result = _read_one(path, warnings)
-        if result is not None:
+        if result is not None and run_id in (None, result.run_id):
             loaded.append(result)
     if not loaded:
         names = ", ".join(str(d) for d in directories)
         first = f" (first problem: {warnings[0]})" if warnings else ""
+        if run_id is not None:
+            first = f" of run {run_id}{first}"
         raise UserError(
             f"no valid quantbench result in {role} directory {names}{first}; "
             "point at the folder that `python -m harness host run` wrote."

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.host import BENCH_UID, DEFAULT_TIMEOUT_S, LABEL
+
 if TYPE_CHECKING:
     import docker
-    from harness.host.emulation import EmulationOptions
+    from harness.host.engine.emulation import EmulationOptions
 
-BENCH_USER = "10001:10001"
-LABEL = "quantbench"
+BENCH_USER = f"{BENCH_UID}:{BENCH_UID}"
 POLL_S = 0.5
 INTERRUPT_GRACE_S = 15  # time for the bench to write `incomplete` results after SIGINT
 LOG_TAIL_LINES = 30
@@ -68,7 +69,7 @@ class ContainerSpec:
     mounts: list[VolumeMount] = field(default_factory=list)
     emulation: EmulationOptions | None = None
     environment: dict[str, str] = field(default_factory=dict)
-    timeout_s: float = 4 * 3600
+    timeout_s: float = DEFAULT_TIMEOUT_S
 
 
 @dataclass
@@ -308,9 +309,3 @@ def remove_container(client: docker.DockerClient, name_or_id: str) -> None:
         except docker.errors.APIError as error:
             if "already in progress" not in str(error):
                 raise
-
-
-def running_containers(client: docker.DockerClient, labels: dict[str, str]) -> list[str]:
-    """Names of running containers that carry every given label."""
-    filters = {"label": [f"{key}={value}" for key, value in labels.items()], "status": "running"}
-    return [container.name for container in client.containers.list(filters=filters)]

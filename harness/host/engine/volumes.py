@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import UserError
+from harness.host import BENCH_UID, LABEL
 
 if TYPE_CHECKING:
     import docker
 
-LABEL = "quantbench"
 HELPER_ROOT = "/mnt/volume"
-BENCH_UID = 10001  # the image's non-root user: what it writes must be its own
 SPOOL_BYTES = 64 << 20  # tar archives below this stay in memory
 
 

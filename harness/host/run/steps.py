@@ -14,27 +14,30 @@ from typing import TYPE_CHECKING
 
 from harness import schema
 from harness.errors import UserError
-from harness.host import artifact_store as store
-from harness.host import collect, hosts, image_tag, runner, verify, volumes
-from harness.host.plan import ContainerRecord, RunConfig, Target, labels, limits_for, log_path
-from harness.host.profiles import MeasurePass, measure_command, prepare_command
+from harness.host import image_tag
+from harness.host.engine import runner, volumes
+from harness.host.run import artifact_store as store
+from harness.host.run import collect, verify
+from harness.host.run.plan import ContainerRecord, RunConfig, Target, labels, limits_for, log_path
+from harness.host.run.profiles import MeasurePass, measure_command, prepare_command
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    import docker
+    from harness.host.engine.connect import Engine
 
 RESULTS_MOUNT = "/mnt/results"
 DATA_MOUNT = "/mnt/data"
 
 
 def prepare(
-    client: docker.DockerClient, arch: str, config: RunConfig, run_id: str, console: Console
+    engine: Engine, arch: str, config: RunConfig, run_id: str, console: Console
 ) -> tuple[ContainerRecord, str]:
     """Prepare the artifacts in the native container (reused when unchanged); return the volume."""
-    from harness.host.emulation import emulation_run_options
-    from harness.host.progress import ContainerProgress, PrepareSteps
+    from harness.host.engine.emulation import emulation_run_options
+    from harness.host.run.progress import ContainerProgress, PrepareSteps
 
+    client = engine.client
     image = image_tag(arch)
     key = store.local_key(config.artifacts_dir)
     if key:
@@ -51,12 +54,12 @@ def prepare(
         ),
         name=f"quantbench-{run_id}-prepare",
         limits=limits_for(client, config),
-        labels=labels(run_id, arch, "prepare", hosts.LOCAL_LABEL),
+        labels=labels(run_id, arch, "prepare", engine.label),
         mounts=mounts,
-        emulation=emulation_run_options(arch),
+        emulation=emulation_run_options(arch, engine),
         timeout_s=config.timeout_s,
     )
-    log_file = log_path(config, run_id, hosts.LOCAL_LABEL, arch, "prepare")
+    log_file = log_path(config, run_id, engine.label, arch, "prepare")
     try:
         with ContainerProgress(console, f"prepare {arch}", PrepareSteps(len(schema.VARIANTS))) as progress:
             outcome = runner.run_container(client, spec, progress.line, log_file)
@@ -64,7 +67,7 @@ def prepare(
     finally:
         if data_volume:
             volumes.remove_volume(client, data_volume)
-    record = ContainerRecord("prepare", arch, hosts.LOCAL_LABEL, False, outcome)
+    record = ContainerRecord("prepare", arch, engine.label, False, outcome)
     if outcome.kind == runner.INTERRUPTED:
         volumes.remove_volume(client, volume)
         raise KeyboardInterrupt
@@ -108,7 +111,7 @@ def measure(
     console: Console,
 ) -> ContainerRecord:
     """One measure container on target: run it, collect and check what it wrote, record the rest."""
-    from harness.host.progress import ContainerProgress, MeasureSteps
+    from harness.host.run.progress import ContainerProgress, MeasureSteps
 
     image, label = image_tag(target.arch), target.engine.label
     threads = max(1, int(target.limits.cpus))

@@ -10,6 +10,7 @@ keeps amd64).
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import time
@@ -18,14 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import UserError
-from harness.host import CACHE_DIR, docker_platform
-from harness.host.emulation import ensure_emulation
-from harness.host.engine import image_architecture, stream_build
+from harness.host import CACHE_DIR, arch_of_machine, docker_platform
+from harness.host.engine.builder import image_architecture, stream_build
+from harness.host.engine.emulation import ensure_binfmt
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     import docker
+    from harness.host.engine.connect import Engine
 
 OFFICIAL_REPOSITORY = "python"
 OFFICIAL_TAG = "3.11-slim-bookworm"
@@ -35,6 +37,7 @@ MIRROR = "http://deb.debian.org/debian"
 # python3 is 3.11 in bookworm; python3-venv brings ensurepip's wheels for `python3 -m venv`.
 PACKAGES = ("python3", "python3-venv", "ca-certificates")
 BASE_CACHE = CACHE_DIR / "base"
+# auto: pull the official image when a registry answers, else bootstrap Debian
 KINDS = ("auto", "official", "debootstrap")
 
 ROOTFS_DOCKERFILE = """\
@@ -81,7 +84,7 @@ def tar_command(rootfs: Path, tarball: Path) -> list[str]:
 
 
 def ensure_base_image(
-    client: docker.DockerClient,
+    engine: Engine,
     arch: str,
     console: Console,
     *,
@@ -89,6 +92,7 @@ def ensure_base_image(
     rebuild: bool = False,
 ) -> str:
     """Return the tag of arch's base image, making it when missing (see the module doc)."""
+    client = engine.client
     tag = base_tag(arch)
     present = image_architecture(client, tag)
     if present == arch and not rebuild:
@@ -138,7 +142,8 @@ def bootstrap_rootfs(arch: str, tarball: Path, console: Console) -> float:
         raise UserError("debootstrap needs root: rerun as root (sudo), or make a registry reachable.")
     if not shutil.which("debootstrap"):
         raise UserError("debootstrap is not installed: run `apt-get install -y debootstrap` (as root).")
-    ensure_emulation(arch)  # the second stage runs arch binaries
+    if arch_of_machine(platform.machine()) != arch:
+        ensure_binfmt(arch)  # debootstrap's second stage runs arch binaries on this machine
     rootfs = BASE_CACHE / f"{SUITE}-{arch}-rootfs"
     log_path = BASE_CACHE / f"debootstrap-{arch}.log"
     if rootfs.exists():

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress
 
 _EVALUATING = re.compile(r"^evaluating \S+ on \d+ images")
 _BATCH = re.compile(r"^batch \d+: timing \S+, (\d+) calls")
@@ -74,37 +73,14 @@ class PrepareSteps:
             self.done += 1
 
 
-def step_bar(console: Console) -> Progress:
-    """The bar of a long step (a build, a container): spinner, title, bar, n/total, time, detail.
-
-    Each task carries its name in the ``title`` field and its latest detail as description.
-    """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.fields[title]}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}", style="dim"),
-        console=console,
-    )
-
-
 class ContainerProgress:
     """A rich progress bar for one container; log lines print above it."""
 
     def __init__(self, console: Console, title: str, steps: MeasureSteps | PrepareSteps):
         self.steps = steps
         self.title = title
+        from harness.host.bars import step_bar
+
         self.progress = step_bar(console)
         self.task = self.progress.add_task("starting", total=steps.total, title=title)
 

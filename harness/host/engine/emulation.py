@@ -13,15 +13,17 @@ Why each container setting exists (measured with QEMU 7.2, see the README):
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import UserError
-from harness.host import ARCHES, CACHE_DIR, arch_of_machine, docker_platform
+from harness.host import ARCHES, CACHE_DIR, docker_platform
+
+if TYPE_CHECKING:
+    from harness.host.engine.connect import Engine
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 # binfmt entry name per foreign architecture (Debian's qemu-user-static names)
@@ -56,20 +58,6 @@ NEOVERSE_N1_ID = {
     "CPU revision": "1",
 }
 CPUINFO_DIR = CACHE_DIR / "emulation"
-
-
-def host_arch() -> str:
-    """This host's Docker architecture name (amd64, arm64), from uname -m."""
-    machine = platform.machine().lower()
-    arch = arch_of_machine(machine)
-    if arch is not None:
-        return arch
-    raise UserError(f"this host's architecture {machine!r} is not one of {', '.join(ARCHES)}.")
-
-
-def is_native(arch: str) -> bool:
-    """True when containers of arch run natively here, False when QEMU emulates them."""
-    return arch == host_arch()
 
 
 @dataclass(frozen=True)
@@ -122,17 +110,26 @@ def setup_commands(arch: str) -> list[list[str]]:
     ]
 
 
-def ensure_emulation(arch: str, *, install: bool = True) -> bool:
-    """Make sure arch containers can run here; return True when they are emulated.
+def ensure_emulation(arch: str, engine: Engine, *, install: bool = True) -> bool:
+    """Make sure arch containers can run on engine; return True when they are emulated.
 
-    As root on Debian/Ubuntu (and install=True) QEMU is installed and registered;
-    otherwise UserError gives the exact commands.
+    On an engine of this machine, as root on Debian/Ubuntu (and install=True), QEMU is
+    installed and registered; otherwise UserError gives the exact commands. The binfmt
+    set-up of another machine's engine cannot be seen from here: its containers show it.
     """
-    if is_native(arch):
+    if not engine.emulates(arch):
         return False
+    if not engine.on_this_machine:
+        return True
+    ensure_binfmt(arch, install=install)
+    return True
+
+
+def ensure_binfmt(arch: str, *, install: bool = True) -> None:
+    """Make sure this machine runs arch binaries through QEMU (binfmt_misc, fixed binary)."""
     status = binfmt_status(arch)
     if status.usable_in_containers:
-        return True
+        return
     commands = setup_commands(arch)
     manual = " && ".join(" ".join(c) if c[0] != "sh" else f"({c[2]})" for c in commands)
     if not (install and os.geteuid() == 0 and shutil.which("apt-get")):
@@ -152,7 +149,6 @@ def ensure_emulation(arch: str, *, install: bool = True) -> bool:
     status = binfmt_status(arch)
     if not status.usable_in_containers:
         raise UserError(f"{status.name} is still not usable after set-up ({status}); run by hand: {manual}")
-    return True
 
 
 def neoverse_n1_cpuinfo(cpu_count: int) -> str:
@@ -207,41 +203,32 @@ class EmulationOptions:
             kwargs["ulimits"] = [dict(limit) for limit in self.ulimits]
         return kwargs
 
-    def docker_cli_args(self) -> list[str]:
-        """The same settings as ``docker run`` flags, for a person to reproduce a run."""
-        args = ["--platform", self.platform]
-        for key, value in self.environment.items():
-            args += ["--env", f"{key}={value}"]
-        for path, spec in self.volumes.items():
-            args += ["--volume", f"{path}:{spec['bind']}:{spec['mode']}"]
-        if self.init:
-            args.append("--init")
-        for limit in self.ulimits:
-            args += ["--ulimit", f"{limit['Name']}={limit['Soft']}:{limit['Hard']}"]
-        return args
-
 
 def emulation_run_options(
-    arch: str, cpu_count: int | None = None, cpuinfo_dir: Path = CPUINFO_DIR
+    arch: str, engine: Engine, cpu_count: int | None = None, cpuinfo_dir: Path = CPUINFO_DIR
 ) -> EmulationOptions:
-    """The container settings for arch here: none when native, the QEMU fixes when emulated.
+    """The container settings for arch on engine: none when native, the QEMU fixes when emulated.
 
-    cpu_count is how many cores the fake cpuinfo lists (default: this host's).
+    cpu_count is how many cores the fake cpuinfo lists (default: this host's). The fake
+    cpuinfo is a file on this machine: an engine elsewhere gets every other setting.
     """
     if arch not in ARCHES:
         raise UserError(f"unknown architecture {arch!r}: use one of {', '.join(ARCHES)}.")
-    if is_native(arch):
+    if not engine.emulates(arch):
         return EmulationOptions(arch=arch, emulated=False, platform=docker_platform(arch))
     if arch != "arm64":
         # Only arm64-on-amd64 was measured; no fixes are known for other pairs.
         return EmulationOptions(arch=arch, emulated=True, platform=docker_platform(arch), init=True)
-    cpuinfo = write_cpuinfo(cpu_count or os.cpu_count() or 1, cpuinfo_dir)
+    volumes = {}
+    if engine.on_this_machine:
+        cpuinfo = write_cpuinfo(cpu_count or os.cpu_count() or 1, cpuinfo_dir)
+        volumes = {str(cpuinfo): {"bind": "/proc/cpuinfo", "mode": "ro"}}
     return EmulationOptions(
         arch=arch,
         emulated=True,
         platform=docker_platform(arch),
         environment={"QEMU_CPU": QEMU_CPU},
-        volumes={str(cpuinfo): {"bind": "/proc/cpuinfo", "mode": "ro"}},
+        volumes=volumes,
         init=True,
         ulimits=[{"Name": "core", "Soft": 0, "Hard": 0}],
     )

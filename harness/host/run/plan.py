@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.host import IMAGES_DIR, REPO_ROOT, hosts, runner
-from harness.host.profiles import QUICK, Profile
+from harness.host import DEFAULT_TIMEOUT_S, IMAGES_DIR, LABEL, REPO_ROOT
+from harness.host.engine import runner
+from harness.host.run.profiles import QUICK, Profile
+from harness.schema import slug
 
 if TYPE_CHECKING:
     import docker
-    from harness.host.emulation import EmulationOptions
+    from harness.host.engine.connect import Engine
+    from harness.host.engine.emulation import EmulationOptions
 
-DEFAULT_TIMEOUT_S = 4 * 3600
 MEMORY_SHARE = 0.75  # of the engine's RAM, when --memory is not given
 
 
@@ -42,21 +44,25 @@ class RunConfig:
     images_dir: Path = IMAGES_DIR
     rebuild: bool = False
     local_engine: str | None = None
+    verbose: bool = False  # every container line on the console, TensorFlow's C++ log on
 
 
 @dataclass
 class Target:
     """One architecture on one engine, with what running there needs."""
 
-    engine: hosts.EngineTarget
-    client: docker.DockerClient
-    emulated: bool
+    arch: str
+    engine: Engine
     emulation: EmulationOptions
     limits: runner.Limits
 
     @property
-    def arch(self) -> str:
-        return self.engine.arch
+    def emulated(self) -> bool:
+        return self.engine.emulates(self.arch)
+
+    @property
+    def client(self) -> docker.DockerClient:
+        return self.engine.client
 
 
 @dataclass
@@ -125,16 +131,7 @@ def pinned_cpuset(machine_cpus: int, cpus: float) -> str | None:
 
 
 def labels(run_id: str, arch: str, role: str, host: str) -> dict[str, str]:
-    return {
-        "quantbench.run": run_id,
-        "quantbench.arch": arch,
-        "quantbench.role": role,
-        "quantbench.host": host,
-    }
-
-
-def slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-." else "-" for c in text)
+    return {f"{LABEL}.run": run_id, f"{LABEL}.arch": arch, f"{LABEL}.role": role, f"{LABEL}.host": host}
 
 
 def log_path(config: RunConfig, run_id: str, host: str, arch: str, step: str) -> Path:

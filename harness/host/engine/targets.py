@@ -1,15 +1,13 @@
-"""``--host ARCH=TARGET``: which Docker engine runs each architecture, and getting the image there.
+"""``--host ARCH=TARGET``: which Docker engine runs each architecture.
 
 TARGET is ``unix:///path.sock``, ``tcp://host:port``, ``ssh://user@box`` or the
 name of a Docker context. An architecture without ``--host`` runs on the local
-engine, natively or under QEMU. With no registry, the image reaches another
-engine as a ``docker save`` archive that is loaded there and checked by image id.
+engine, natively or under QEMU (``images.archive.ship_image`` gets the image there).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -17,24 +15,16 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from harness.errors import UserError
-from harness.host import ARCHES, arch_of_machine, image_tag
+from harness.host import ARCHES
+from harness.host.engine.connect import LOCAL_LABEL
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    import docker
-
-LOCAL_LABEL = "local"
 EXAMPLE = "--host arm64=ssh://me@armbox (or unix:///run/other.sock, tcp://box:2375, a docker context name)"
 URL_SCHEMES = ("unix", "tcp", "ssh")
 # Docker's own rule for context names.
 _CONTEXT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$")
-PROBE_TIMEOUT_S = 10
-LONG_TIMEOUT_S = 3 * 3600
 
 
 @dataclass(frozen=True)
@@ -48,6 +38,11 @@ class EngineTarget:
     @property
     def is_local(self) -> bool:
         return self.target is None
+
+    @property
+    def option(self) -> str | None:
+        """The ``--host`` value that named this engine (None: the local engine)."""
+        return None if self.target is None else f"{self.arch}={self.target}"
 
     @property
     def label(self) -> str:
@@ -162,79 +157,3 @@ def engine_targets(arches: list[str], host_options: dict[str, str]) -> list[Engi
             f"--host names {', '.join(unused)}, which --arch does not run; drop it or add the arch."
         )
     return targets
-
-
-def connect_target(target: EngineTarget, local_url: str | None = None) -> docker.DockerClient:
-    """A client for the target's engine; UserError naming the --host value when none answers."""
-    import requests
-
-    import docker
-    from harness.host.engine import connect
-
-    if target.base_url is None:
-        return connect(local_url)
-    # ssh: the SDK runs the ssh binary (use_ssh_client), but its transport module imports paramiko.
-    options = {"use_ssh_client": True} if target.base_url.startswith("ssh://") else {}
-    if options and importlib.util.find_spec("paramiko") is None:
-        raise UserError(
-            f"--host {target.arch}={target.target} needs the paramiko package for ssh:// "
-            "(`.venv/bin/pip install paramiko`), or forward the socket yourself: "
-            f"`ssh -NL /tmp/{target.arch}.sock:/var/run/docker.sock {target.base_url[6:]}` and use "
-            f"--host {target.arch}=unix:///tmp/{target.arch}.sock."
-        )
-    try:
-        probe = docker.DockerClient(base_url=target.base_url, timeout=PROBE_TIMEOUT_S, **options)
-        probe.ping()
-        probe.close()
-        return docker.DockerClient(base_url=target.base_url, timeout=LONG_TIMEOUT_S, **options)
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as error:
-        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        hint = (
-            f"check that `ssh {target.base_url[6:]} docker info` works without a password prompt"
-            if options
-            else "start dockerd there or fix the --host value"
-        )
-        raise UserError(
-            f"no Docker engine answers at {target.base_url} (--host {target.arch}={target.target}): "
-            f"{reason}; {hint}."
-        ) from error
-
-
-def engine_arch(client: docker.DockerClient) -> str:
-    """The architecture the engine's machine runs natively (Docker names: amd64, arm64)."""
-    arch = str(client.version().get("Arch", ""))
-    return arch_of_machine(arch) or arch
-
-
-def ship_image(
-    local: docker.DockerClient,
-    remote: docker.DockerClient,
-    arch: str,
-    images_dir: Path,
-    console: Console,
-) -> str:
-    """Make the remote engine hold the same quantbench:<arch> as the local one; return its id.
-
-    No registry: docker save (reused when images_dir already holds this image id),
-    then docker load on the remote engine, checked by image id.
-    """
-    from harness.host.images import image_id, load_images, read_manifest, save_images
-
-    tag = image_tag(arch)
-    wanted = image_id(local, tag)
-    if wanted is None:
-        raise UserError(f"there is no local {tag} to send: run `python -m harness host build --arch {arch}`.")
-    if image_id(remote, tag) == wanted:
-        console.print(f"[green]✓[/] {tag} is already on the target engine ({wanted[7:19]})")
-        return wanted
-    entry = read_manifest(images_dir).get(arch)
-    if entry is None or entry.image_id != wanted or not (images_dir / entry.archive).exists():
-        save_images(local, [arch], images_dir, console)
-    load_images(remote, [arch], images_dir, console)
-    loaded = image_id(remote, tag)
-    if loaded != wanted:
-        raise UserError(
-            f"{tag} on the target engine is {str(loaded)[:19]}, not the local {wanted[:19]}; "
-            f"delete {images_dir / 'manifest.json'} and rerun."
-        )
-    return wanted

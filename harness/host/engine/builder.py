@@ -1,4 +1,4 @@
-"""Talking to the Docker engine: connect with a clear fix when none answers, and build.
+"""Image builds on an engine, and what an engine holds under a tag.
 
 The build goes through the SDK's low-level API (the legacy builder: no BuildKit,
 so no ``RUN --mount``) and its log is streamed into a rich progress bar.
@@ -6,9 +6,7 @@ so no ``RUN --mount``) and its log is streamed into a rich progress bar.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -16,61 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import UserError
-from harness.host import REPO_ROOT
+from harness.host.engine.connect import LONG_TIMEOUT_S
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     import docker
 
-PROBE_TIMEOUT_S = 10
-# Builds, saves and loads move gigabytes; a silent `pip install` under QEMU lasts minutes.
-LONG_TIMEOUT_S = 3 * 3600
-
-SETUP_SCRIPT = REPO_ROOT / "scripts" / "setup-host.sh"
-
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _LAYER = re.compile(r"^ ---> ([0-9a-f]{12})$")
-
-
-def engine_fix() -> str:
-    """The exact command that gets an engine answering on this host."""
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        return (
-            f"run `{SETUP_SCRIPT}` (it installs docker.io when missing and starts dockerd), "
-            "or by hand: `apt-get install -y docker.io && (dockerd >/var/log/dockerd.log 2>&1 &)`"
-        )
-    if shutil.which("dockerd") or shutil.which("docker"):
-        return "start the engine (`sudo systemctl start docker`, or `sudo dockerd &`) and check `docker info`"
-    return "install Docker Engine (Debian/Ubuntu: `sudo apt-get install -y docker.io`) and start it"
-
-
-def connect(base_url: str | None = None) -> docker.DockerClient:
-    """A client for the engine at base_url (default: DOCKER_HOST or the local socket).
-
-    Raises UserError with the fix when no engine answers.
-    """
-    import requests
-
-    import docker
-
-    where = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    try:
-        probe = _client(base_url, PROBE_TIMEOUT_S)
-        probe.ping()
-        probe.close()
-        return _client(base_url, LONG_TIMEOUT_S)
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as error:
-        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        raise UserError(f"no Docker engine answers at {where} ({reason}); {engine_fix()}.") from error
-
-
-def _client(base_url: str | None, timeout: int) -> docker.DockerClient:
-    import docker
-
-    if base_url:
-        return docker.DockerClient(base_url=base_url, timeout=timeout)
-    return docker.from_env(timeout=timeout)
 
 
 def image_architecture(client: docker.DockerClient, tag: str) -> str | None:
@@ -79,6 +31,16 @@ def image_architecture(client: docker.DockerClient, tag: str) -> str | None:
 
     try:
         return client.images.get(tag).attrs.get("Architecture")
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def image_id(client: docker.DockerClient, tag: str) -> str | None:
+    """The id of tag on that engine, or None when it has no such image."""
+    import docker
+
+    try:
+        return client.images.get(tag).id
     except docker.errors.ImageNotFound:
         return None
 
@@ -159,7 +121,7 @@ def stream_build(
     No network inside the build (network_mode none): the context carries everything.
     """
     import docker
-    from harness.host.progress import step_bar
+    from harness.host.bars import step_bar
 
     log = BuildLog()
     log_path = log_path or context_dir.with_suffix(".build.log")

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.host import volumes
+from harness.host.engine import volumes
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -1,0 +1,1 @@
+"""Image supply: base images, the hermetic wheelhouse, image builds and saved archives."""
