@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.bench import manifest as mf
-from harness.bench.measure import batch_images, load_eval_set
+from harness.bench.eval_set import batch_images, load_eval_set
 from harness.bench.runtimes import load_runner
 from harness.bench.timing import time_calls
 

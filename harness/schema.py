@@ -249,3 +249,41 @@ def load_result(path: Path) -> Result:
 def find_result_files(directory: Path) -> list[Path]:
     """Every candidate result file below a directory (temp files skipped)."""
     return sorted(p for p in directory.rglob("*.json") if not p.name.startswith(".tmp-"))
+
+
+# --- progress events: what the bench tells the host while it works --------------------------
+# With ``--events``, prepare and measure write one JSON line per event to stderr next to their
+# free-text log; the host draws its bars from these and keeps the prose in the step's log file.
+EVENT_KIND = "quantbench.event"
+EVENT_VERSION = 1
+EVENT_LEVELS = ("info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """How far one bench step is (done of total units), what it does now, or a message."""
+
+    step: str  # "prepare" or "measure"
+    done: int
+    total: int
+    detail: str = ""  # what it is doing now, a few words
+    level: str = "info"  # "warning" and "error" are messages the console prints as well
+
+    def to_line(self) -> str:
+        return json.dumps({"kind": EVENT_KIND, "version": EVENT_VERSION, **dataclasses.asdict(self)})
+
+    @classmethod
+    def from_line(cls, line: str) -> ProgressEvent | None:
+        """The event a line holds; None for any other line (free text, a foreign JSON line)."""
+        text = line.strip()
+        if not text.startswith("{") or EVENT_KIND not in text:
+            return None
+        try:
+            raw = json.loads(text)
+            if raw.pop("kind") != EVENT_KIND or raw.pop("version") != EVENT_VERSION:
+                return None
+            event = cls(**raw)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        valid = isinstance(event.done, int) and isinstance(event.total, int) and event.level in EVENT_LEVELS
+        return event if valid else None

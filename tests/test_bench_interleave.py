@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from harness.bench.cgroup import CpuThrottling, parse_cpu_stat, read_throttling
-from harness.bench.measure import batch_images
+from harness.bench.eval_set import batch_images
 from harness.bench.timing import MAX_EXTRA_CALLS, round_orders, time_calls, warm_up
 
 NAMES = ["a", "b", "c", "d", "e"]

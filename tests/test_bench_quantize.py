@@ -128,5 +128,5 @@ def test_prepare_refuses_a_qat_model_whose_ranges_kept_the_default(tmp_path, mon
 
     monkeypatch.setattr(qat, "calibrate_ranges", lambda model, images: 0)  # the step a bug might lose
     with pytest.raises(UserError, match=r"quantizer range\(s\) still at or near tfmot's ±6 default"):
-        prepare(PrepareConfig("tiny", 1, 1, tmp_path), make_synthetic(96), log=lambda message: None)
+        prepare(PrepareConfig("tiny", 1, 1, tmp_path), make_synthetic(96))
     assert not list(tmp_path.glob("*.tflite"))  # nothing written as if it were fine

@@ -51,12 +51,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=os.environ.get("QUANTBENCH_HOST", "local"), help="host label")
     parser.add_argument("--run-id", default=None, help="names this run's files (default: time + random)")
     parser.add_argument("--resume", action="store_true", help="measure only what --run-id lacks")
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="also write progress as JSON lines (harness.schema.ProgressEvent) to stderr, for the host",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     from harness.bench.measure import MeasureConfig, measure
+    from harness.bench.progress import StepProgress
 
     if args.resume and not args.run_id:
         raise UserError("--resume needs the --run-id of the run to finish.")
@@ -79,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         run_id=run_id,
         resume=args.resume,
     )
-    written = measure(config)
+    written = measure(config, StepProgress("measure", events=args.events))
     print(f"wrote {len(written)} results to {args.out} (run {run_id})")
     return 0
 

@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--qat-epochs", type=positive_int, default=DEFAULT_QAT_EPOCHS, help="QAT fine-tuning epochs"
     )
     parser.add_argument("--out", type=Path, required=True, help="artifacts directory")
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="also write progress as JSON lines (harness.schema.ProgressEvent) to stderr, for the host",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,12 +49,15 @@ def run(args: argparse.Namespace) -> int:
     from harness.bench.data import load_dataset
     from harness.bench.model import model_config
     from harness.bench.prepare import PrepareConfig, prepare
+    from harness.bench.progress import StepProgress
 
     model_config(args.model, 100)  # unknown model: fail before loading data
     dataset = load_dataset(args.data)
     started = time.perf_counter()
     manifest = prepare(
-        PrepareConfig(args.model, args.epochs, args.qat_epochs, args.out, args.train_minutes), dataset
+        PrepareConfig(args.model, args.epochs, args.qat_epochs, args.out, args.train_minutes),
+        dataset,
+        StepProgress("prepare", events=args.events),
     )
     print(
         f"prepared {len(manifest.variants)} variants of {manifest.model} on {manifest.data} "

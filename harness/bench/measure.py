@@ -27,11 +27,10 @@ from harness.arches import arch_of_machine
 from harness.bench import manifest as mf
 from harness.bench import worker as wk
 from harness.bench.cgroup import memory_limit_bytes, oom_reason, read_oom_kills
-from harness.bench.output_checks import FLOAT_MODEL_REFERENCE
+from harness.bench.eval_set import load_eval_archive
+from harness.bench.progress import StepProgress
 from harness.bench.result_writer import (
-    QAT_FLOAT_REFERENCE,
     BatchTimings,
-    EvalTruth,
     VariantFacts,
     write_result_file,
 )
@@ -91,20 +90,12 @@ def resolve_variants(requested: tuple[str, ...], manifest: mf.Manifest) -> list[
     return [v for v in schema.VARIANTS if v in requested]
 
 
-def batch_images(eval_images: np.ndarray, batch: int) -> np.ndarray:
-    """The first ``batch`` eval images (cycled when the set is smaller), float32 in [0, 1]."""
-    repeats = -(-batch // len(eval_images))
-    tiled = np.concatenate([eval_images] * repeats)[:batch] if repeats > 1 else eval_images[:batch]
-    return np.ascontiguousarray(tiled, dtype=np.float32) / np.float32(255.0)
+def measure(config: MeasureConfig, log: StepProgress | None = None) -> list[Path]:
+    """Run the whole measurement; return the result files written.
 
-
-def progress(message: str) -> None:
-    """Progress goes to stderr, flushed: stdout carries only the final summary."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def measure(config: MeasureConfig, log=progress) -> list[Path]:
-    """Run the whole measurement; return the result files written."""
+    Progress units: one per evaluation and one per counted timed call (--repeats shared out).
+    """
+    log = log or StepProgress("measure")
     manifest = mf.read_manifest(config.artifacts)
     timed = resolve_variants(config.variants, manifest)
     baselines = {schema.VARIANTS[v][2] for v in timed} & {e.name for e in manifest.variants}
@@ -118,7 +109,9 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
         mf.verify_artifact(config.artifacts, manifest.entry(name))
     info = collect_system_info()
     if config.threads > info.cpu_count:
-        log(f"warning: --threads {config.threads} is more than the {info.cpu_count} CPUs available.")
+        log.message(
+            "warning", f"--threads {config.threads} is more than the {info.cpu_count} CPUs available."
+        )
     seed = config.seed if config.seed is not None else secrets.randbits(31)
     native = info.emulated is False
     facts = {name: VariantFacts(name, manifest.entry(name)) for name in evaluated}
@@ -126,10 +119,16 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
     batches_of = {v: b for v, b in batches_of.items() if b}
     timings = {(v, b): BatchTimings() for v, bs in batches_of.items() for b in bs}
     status = schema.STATUS_OK
+    rounds = list(round_orders(list(batches_of), min(config.processes, config.repeats), seed))
+    log.total = len(evaluated) + sum(
+        len(batches_of[name]) * config.rounds_of(index)
+        for index, order in enumerate(rounds)
+        for name in order
+    )
+    log.reach(0, f"{len(evaluated)} variants, {len(rounds)} process round(s)")
     try:
         for name in (v for v in evaluated if v not in batches_of):  # an untimed baseline: evaluate it
             _run_or_record(_job(config, name, (), 0, True, native), 0, facts, timings, log)
-        rounds = round_orders(list(batches_of), min(config.processes, config.repeats), seed)
         for process_index, order in enumerate(rounds):
             for position, name in enumerate(order):
                 if any(timings[(name, b)].error for b in batches_of[name]):
@@ -148,6 +147,7 @@ def measure(config: MeasureConfig, log=progress) -> list[Path]:
             for (name, batch) in sorted(timings, key=lambda key: (key[1], timed.index(key[0])))
         ]
     failed = sum(t.error is not None for t in timings.values())
+    log.reach(log.total, f"done, {failed} failed" if failed else "done")
     if failed:
         raise UserError(
             f"{failed} of {len(written)} results failed (a worker process died; its log is above); "
@@ -185,13 +185,13 @@ def _run_or_record(
     position: int,
     facts: dict[str, VariantFacts],
     timings: dict[tuple[str, int], BatchTimings],
-    log,
+    log: StepProgress,
 ) -> None:
     """Run one worker; a failure is written into the results of its variant, not raised."""
     try:
-        run_worker(job, position, facts, timings)
+        run_worker(job, position, facts, timings, log)
     except WorkerFailure as failure:
-        log(f"error: the {job.variant} worker {failure.reason}")
+        log.message("error", f"the {job.variant} worker {failure.reason}")
         for batch in job.batches:
             timings[(job.variant, batch)].error = f"{job.variant} worker {failure.reason}"
 
@@ -201,19 +201,20 @@ def run_worker(
     position: int,
     facts: dict[str, VariantFacts],
     timings: dict[tuple[str, int], BatchTimings],
+    log: StepProgress,
 ) -> None:
     """Start one worker, fold each event it reports into facts and timings as it arrives."""
     command = [sys.executable, "-m", "harness.bench.worker", job.to_json()]
     oom_kills_before = read_oom_kills()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # stderr: ours (the log)
     try:
-        _read_events(proc, job, position, facts, timings)
+        _read_events(proc, job, position, facts, timings, log)
         code = proc.wait()
     except KeyboardInterrupt:
         # In a container only this process gets the signal: pass it on, keep what arrives.
         proc.send_signal(signal.SIGINT)
         try:
-            _read_events(proc, job, position, facts, timings)
+            _read_events(proc, job, position, facts, timings, log)
             proc.wait(timeout=WORKER_STOP_GRACE_S)
         except subprocess.TimeoutExpired:
             proc.kill()
@@ -231,6 +232,7 @@ def _read_events(
     position: int,
     facts: dict[str, VariantFacts],
     timings: dict[tuple[str, int], BatchTimings],
+    log: StepProgress,
 ) -> None:
     """Fold every event line; anything else a library printed to stdout goes to the log."""
     fact = facts[job.variant]
@@ -249,11 +251,15 @@ def _read_events(
             fact.predictions = np.asarray(event["predictions"], dtype=np.int64)
             fact.output_sample = event.get("output_sample") or []
             fact.kernel_path = event["kernel_path"]
+            log.advance(1, f"evaluated {job.variant}")
         elif kind == wk.EVENT_READY:
             timings[(job.variant, event["batch"])].note_memory(fact.load_added_bytes, event["added_bytes"])
         elif kind == wk.EVENT_CALL:
             slot = timings[(job.variant, event["batch"])]
             slot.add(event["seconds"], job.process_index, event["index"], position)
+            if event["index"] < job.calls:  # calls past --repeats' share (the seconds floor) are extra
+                detail = f"{job.variant} b{event['batch']}: call {event['index'] + 1}/{job.calls}"
+                log.advance(1, detail)
         elif kind == wk.EVENT_THROTTLING:
             timings[(job.variant, event["batch"])].add_throttling(event)
 
@@ -279,34 +285,3 @@ def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]
         else:  # keep the unfinished file, out of the way of the new one
             path.rename(path.with_suffix(".json.superseded"))
     return todo
-
-
-def load_eval_set(path: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    images, truth = load_eval_archive(path, limit)
-    return images, truth.labels
-
-
-# eval-archive key -> the reference name results use for it
-REFERENCE_PREDICTIONS = {
-    "qat_float_predictions": QAT_FLOAT_REFERENCE,
-    "float_predictions": FLOAT_MODEL_REFERENCE,
-}
-
-
-def load_eval_archive(path: Path, limit: int | None) -> tuple[np.ndarray, EvalTruth]:
-    """Images, and what their outputs are checked against: labels, the predictions of
-    references that are not variants (by name), the float model's top-1 margins."""
-    try:
-        with np.load(path) as archive:
-            images, labels = archive["images"], archive["labels"]
-            references = {name: archive[key] for key, name in REFERENCE_PREDICTIONS.items() if key in archive}
-            margins = archive.get("float_margins")
-    except (OSError, KeyError, ValueError) as error:
-        raise UserError(f"cannot read the eval set {path} ({error}); rerun prepare.") from error
-    if limit is not None:
-        images, labels = images[:limit], labels[:limit]
-        references = {name: predictions[:limit] for name, predictions in references.items()}
-        margins = margins[:limit] if margins is not None else None
-    if len(images) == 0:
-        raise UserError(f"the eval set {path} holds no images; rerun prepare with more data.")
-    return images, EvalTruth(labels, references, margins)

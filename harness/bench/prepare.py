@@ -22,6 +22,7 @@ from harness.bench import manifest as mf
 from harness.bench import training
 from harness.bench.data import Dataset
 from harness.bench.model import model_config
+from harness.bench.progress import StepProgress
 from harness.bench.sysinfo import package_versions
 from harness.errors import UserError
 from harness.runtime_registry import runtimes, variant_specs
@@ -96,13 +97,22 @@ def reusable_manifest(config: PrepareConfig, key: str) -> mf.Manifest | None:
     return existing if (config.out / existing.eval_file).is_file() else None
 
 
-def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] = print) -> mf.Manifest:
-    """Train, rewrite, QAT, convert; write artifacts and the manifest into ``config.out``."""
+def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = None) -> mf.Manifest:
+    """Train, rewrite, QAT, convert; write artifacts and the manifest into ``config.out``.
+
+    Progress units: one per float epoch (up to the epoch limit), one per QAT epoch, one per
+    variant; a float training that converges early jumps to the end of its share.
+    """
+    log = log or StepProgress("prepare")
+    specs = variant_specs()
+    float_limit = config.epochs or training.MAX_EPOCHS
+    log.total = float_limit + config.qat_epochs + len(specs)
     versions = package_versions()
     key = inputs_key(config, dataset, versions)
     existing = reusable_manifest(config, key)
     if existing:
         log(f"artifacts in {config.out} are up to date (same model, data, epochs, versions): reused.")
+        log.reach(log.total, "reused: artifacts up to date")
         return existing
     import tensorflow as tf
     import tf_keras as keras
@@ -129,7 +139,17 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
         f"{len(split.val_x)} held out for validation"
     )
     trained = build_resnet_v2(cfg)
-    float_run = training.train(trained, split, FLOAT_LEARNING_RATE, config.epochs, cap_s, SEED, log)
+    float_run = training.train(
+        trained,
+        split,
+        FLOAT_LEARNING_RATE,
+        config.epochs,
+        cap_s,
+        SEED,
+        log,
+        on_epoch=lambda epoch, limit: log.reach(epoch, f"float training, epoch {epoch}/{limit}"),
+    )
+    log.reach(float_limit, f"float model trained ({float_run.epochs_run} epochs)")
 
     float_model = to_inference_form(trained)
     difference = max_output_difference(trained, float_model, eval_x)
@@ -144,7 +164,18 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
     qat_model = qat.make_qat_model(float_model)
     qat.calibrate_ranges(qat_model, calibration)
     calibrated = qat.range_values(qat_model)
-    qat_run = training.train(qat_model, split, QAT_LEARNING_RATE, config.qat_epochs, None, SEED + 1, log)
+    qat_run = training.train(
+        qat_model,
+        split,
+        QAT_LEARNING_RATE,
+        config.qat_epochs,
+        None,
+        SEED + 1,
+        log,
+        on_epoch=lambda epoch, limit: log.reach(
+            float_limit + epoch, f"QAT fine-tuning, epoch {epoch}/{limit}"
+        ),
+    )
     qat.require_calibrated(qat_model, calibration)
     ranges = qat.summarize_ranges(calibrated, qat.range_values(qat_model))
     qat_float = qat.float_weights_model(qat_model, float_model)
@@ -155,7 +186,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
     entries = []
     with tempfile.TemporaryDirectory(prefix="quantbench-convert-") as scratch:
         sources = ConversionSources(trained, float_model, qat_model, calibration, config.out, Path(scratch))
-        for runtime, variant in variant_specs().values():
+        for runtime, variant in specs.values():
 
             def write(path: Path, runtime=runtime, variant=variant) -> None:
                 convert_variant(runtime, variant, sources, path)
@@ -205,7 +236,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: Callable[[str], None] 
 
 
 def _write_variant(
-    out: Path, name: str, runtime: str, file: str, write: Callable[[Path], None], log
+    out: Path, name: str, runtime: str, file: str, write: Callable[[Path], None], log: StepProgress
 ) -> mf.ArtifactEntry:
     """Write one artifact through a temp path, then record its checksum and size."""
     target = out / file
@@ -226,4 +257,5 @@ def _write_variant(
         conversion_s=round(seconds, 2),
     )
     log(f"  {name}: {entry.size_bytes / 1e6:.1f} MB in {seconds:.1f} s")
+    log.advance(1, f"converted {name}")
     return entry

@@ -78,8 +78,11 @@ def train(
     time_cap_s: float | None,
     seed: int,
     log=print,
+    on_epoch=None,
 ) -> TrainingRun:
     """Adam + cross-entropy on shifted images; ``epochs=None`` trains until converged.
+
+    ``on_epoch(epoch, limit)`` is called after each epoch (progress for the host).
 
     After each epoch the BatchNorm statistics are recalibrated (``recalibrate_batchnorm``)
     and the validation top-1 measured; the best epoch's weights are restored at the end.
@@ -108,6 +111,8 @@ def train(
         elapsed = time.perf_counter() - started
         loss = history.history["loss"][-1]
         log(f"epoch {epoch}/{limit}: loss {loss:.3f}, validation top-1 {score:.3f} ({elapsed:.0f} s)")
+        if on_epoch is not None:
+            on_epoch(epoch, limit)
         if score > best[0]:
             best = (score, epoch, model.get_weights())
         if epochs is None and epoch - best[1] >= PATIENCE:

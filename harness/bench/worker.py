@@ -76,7 +76,7 @@ def log(message: str) -> None:
 
 def run_job(job: WorkerJob) -> None:
     """Load the variant, then per batch: warm it up and time its calls; evaluate it if asked."""
-    from harness.bench.measure import batch_images, load_eval_set
+    from harness.bench.eval_set import batch_images, load_eval_set
     from harness.bench.runtimes import configure_threads, load_runner
 
     artifacts = Path(job.artifacts)

@@ -138,6 +138,7 @@ def measure_command(
         host_label,
         "--run-id",
         run_id,
+        "--events",
     ]
     if measure_pass.eval_limit is not None:
         command += ["--eval-limit", str(measure_pass.eval_limit)]
@@ -152,7 +153,7 @@ def measure_command(
 
 def prepare_command(model: str, data: str, epochs: int | None, qat_epochs: int | None, out: str) -> list[str]:
     """The bench ``prepare`` arguments (None: the bench's default: train until converged)."""
-    command = ["prepare", "--model", model, "--data", data, "--out", out]
+    command = ["prepare", "--model", model, "--data", data, "--out", out, "--events"]
     if epochs is not None:
         command += ["--epochs", str(epochs)]
     if qat_epochs is not None:

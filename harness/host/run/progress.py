@@ -1,88 +1,55 @@
-"""Progress of a bench container, read from its log lines, shown as a rich bar.
+"""A bench container's progress bar, drawn from the JSON events the bench writes (``--events``).
 
-The step counters are plain data fed one line at a time (testable without a
-terminal); ``ContainerProgress`` only renders them.
+The bench says how far it is (``harness.schema.ProgressEvent``: done of total, what it does
+now); the host draws that and nothing else, so rewording a log message cannot freeze a bar.
+Free text goes to the step's log file only (and to the console with ``--verbose``);
+warnings and errors the bench sends as events are printed above the bar.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from harness.schema import ProgressEvent
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-_EVALUATING = re.compile(r"^evaluating \S+ on \d+ images")
-_BATCH = re.compile(r"^batch \d+: timing \S+, (\d+) calls")
-_ROUND = re.compile(r"^\s*call (\d+)/(\d+)")
-_PREPARE_STEP = re.compile(r"^(training |quantization-aware |  [a-z0-9-]+: [\d.]+ MB in )")
-_PREPARE_REUSED = re.compile(r"up to date .*: reused")
-
 
 @dataclass
-class MeasureSteps:
-    """measure's work: one evaluation per variant, then per worker process and batch size one
-    segment of ``rounds_per_worker`` timed calls."""
+class BarState:
+    """What the bar shows, from the events seen so far (plain data: testable without a terminal)."""
 
-    evaluations: int
-    workers: int
-    rounds_per_worker: int
-    evaluated: int = 0
-    batches_started: int = 0  # workers that started timing
-    rounds: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.evaluations + self.workers * self.rounds_per_worker
-
-    @property
-    def completed(self) -> int:
-        finished_workers = max(self.batches_started - 1, 0)
-        return min(self.evaluated + finished_workers * self.rounds_per_worker + self.rounds, self.total)
-
-    def feed(self, line: str) -> None:
-        if _EVALUATING.match(line):
-            self.evaluated += 1
-        elif _BATCH.match(line):
-            self.batches_started += 1
-            self.rounds = 0
-        elif match := _ROUND.match(line):
-            self.rounds = int(match[1])
-
-
-@dataclass
-class PrepareSteps:
-    """prepare's work: float training, QAT, then one conversion per variant."""
-
-    variants: int
     done: int = 0
+    total: int | None = None  # None until the bench has said
+    detail: str = "starting"
+    events: int = 0
 
-    @property
-    def total(self) -> int:
-        return 2 + self.variants
-
-    @property
-    def completed(self) -> int:
-        return min(self.done, self.total)
-
-    def feed(self, line: str) -> None:
-        if _PREPARE_REUSED.search(line):
-            self.done = self.total
-        elif _PREPARE_STEP.match(line):
-            self.done += 1
+    def feed(self, line: str) -> ProgressEvent | None:
+        """Fold one container line; return the event it held (None: free text)."""
+        event = ProgressEvent.from_line(line)
+        if event is None:
+            return None
+        self.events += 1
+        self.total = event.total or self.total
+        self.done = max(self.done, event.done)  # lines from one process arrive in order; never go back
+        if event.detail and event.level == "info":
+            self.detail = event.detail
+        return event
 
 
 class ContainerProgress:
-    """A rich progress bar for one container; log lines print above it."""
+    """A rich progress bar for one container."""
 
-    def __init__(self, console: Console, title: str, steps: MeasureSteps | PrepareSteps):
-        self.steps = steps
-        self.title = title
+    def __init__(self, console: Console, title: str, *, verbose: bool = False):
         from harness.host.bars import step_bar
 
+        self.state = BarState()
+        self.title = title
+        self.verbose = verbose
         self.progress = step_bar(console)
-        self.task = self.progress.add_task("starting", total=steps.total, title=title)
+        self.task = self.progress.add_task("starting", total=None, title=title)
 
     def __enter__(self) -> ContainerProgress:
         self.progress.start()
@@ -92,12 +59,19 @@ class ContainerProgress:
         self.progress.stop()
 
     def line(self, text: str) -> None:
-        """One log line of the container: print it and move the bar."""
+        """One line the container wrote: an event moves the bar; free text shows only if verbose."""
         from rich.text import Text
 
-        self.steps.feed(text)
-        self.progress.console.print(Text(f"  {self.title} | {text}", style="dim"), highlight=False)
-        self.progress.update(self.task, completed=self.steps.completed, description=text.strip()[:60])
+        event = self.state.feed(text)
+        if event is not None and event.level != "info":
+            style = "red" if event.level == "error" else "yellow"
+            self.progress.console.print(Text(f"  {self.title}: {event.level}: {event.detail}", style=style))
+        elif event is None and self.verbose:
+            self.progress.console.print(Text(f"  {self.title} | {text}", style="dim"), highlight=False)
+        state = self.state
+        self.progress.update(
+            self.task, completed=state.done, total=state.total, description=state.detail[:60]
+        )
 
     def finish(self, description: str) -> None:
         self.progress.update(self.task, description=description)

@@ -35,7 +35,7 @@ def prepare(
 ) -> tuple[ContainerRecord, str]:
     """Prepare the artifacts in the native container (reused when unchanged); return the volume."""
     from harness.host.engine.emulation import emulation_run_options
-    from harness.host.run.progress import ContainerProgress, PrepareSteps
+    from harness.host.run.progress import ContainerProgress
 
     client = engine.client
     image = image_tag(arch)
@@ -57,11 +57,12 @@ def prepare(
         labels=labels(run_id, arch, "prepare", engine.label),
         mounts=mounts,
         emulation=emulation_run_options(arch, engine),
+        environment=container_environment(config),
         timeout_s=config.timeout_s,
     )
     log_file = log_path(config, run_id, engine.label, arch, "prepare")
     try:
-        with ContainerProgress(console, f"prepare {arch}", PrepareSteps(len(schema.VARIANTS))) as progress:
+        with ContainerProgress(console, f"prepare {arch}", verbose=config.verbose) as progress:
             outcome = runner.run_container(client, spec, progress.line, log_file)
             progress.finish(outcome.reason)
     finally:
@@ -82,6 +83,11 @@ def prepare(
     store.fetch(client, image, volume, config.artifacts_dir, console)
     volumes.remove_volume(client, volume)  # its name says the old content (or it was scratch)
     return record, store.ensure_volume(client, image, config.artifacts_dir, console)
+
+
+def container_environment(config: RunConfig) -> dict[str, str]:
+    """TensorFlow's C++ log is off in the image (TF_CPP_MIN_LOG_LEVEL=3); --verbose turns it on."""
+    return {"TF_CPP_MIN_LOG_LEVEL": "0"} if config.verbose else {}
 
 
 def _stage_data(client, image: str, data: str, run_id: str, mounts: list) -> tuple[str, str | None]:
@@ -111,7 +117,7 @@ def measure(
     console: Console,
 ) -> ContainerRecord:
     """One measure container on target: run it, collect and check what it wrote, record the rest."""
-    from harness.host.run.progress import ContainerProgress, MeasureSteps
+    from harness.host.run.progress import ContainerProgress
 
     image, label = image_tag(target.arch), target.engine.label
     threads = max(1, int(target.limits.cpus))
@@ -157,14 +163,10 @@ def measure(
                 runner.VolumeMount(results_volume, RESULTS_MOUNT, read_only=False),
             ],
             emulation=target.emulation,
+            environment=container_environment(config),
             timeout_s=config.timeout_s,
         )
-        steps = MeasureSteps(
-            len(artifacts.variants),
-            len(measure_pass.batches) * measure_pass.processes * len(artifacts.variants),
-            measure_pass.rounds_per_process,
-        )
-        with ContainerProgress(console, title, steps) as progress:
+        with ContainerProgress(console, title, verbose=config.verbose) as progress:
             outcome = runner.run_container(
                 target.client, spec, progress.line, log_path(config, run_id, label, target.arch, step)
             )
