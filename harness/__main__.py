@@ -1,17 +1,30 @@
-"""Command-line entry: ``python -m harness <command>``.
+"""Command-line entry: ``quantbench <command>`` (or ``python -m harness <command>``).
 
-Each command lives in a light ``cli`` module that imports its heavy
-dependencies (TensorFlow, docker, rich) only when the command runs, so the
-bench image never needs docker and the host never needs TensorFlow.
+Each command lives in a light ``cli`` module that imports its heavy dependencies
+(TensorFlow, docker, rich) only when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 from harness.errors import UserError
+
+DESCRIPTION = """\
+Does int8 quantization make ResNet-50 inference faster than float32 on this CPU, and what
+does it cost in accuracy? quantbench trains the model once, makes its float32 and int8
+variants (TensorFlow, LiteRT, ONNX Runtime, OpenVINO), times each in processes of its own,
+and reports paired speed-ups with confidence intervals, accuracy and kernel paths."""
+
+EPILOG = """\
+example (the whole job, amd64 natively and arm64 under QEMU, in containers):
+  quantbench host all-arch
+example (inside a bench image, or a venv with the bench requirements):
+  quantbench prepare --out artifacts && quantbench measure --artifacts artifacts --out results
+  quantbench report results"""
 
 # command -> module that provides add_arguments(parser) and run(args) -> int
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -22,10 +35,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def available_commands() -> dict[str, tuple[str, str]]:
+    """The commands this installation can run: ``host`` needs the Docker SDK (not in the image)."""
+    has_docker = importlib.util.find_spec("docker") is not None
+    return {name: entry for name, entry in COMMANDS.items() if name != "host" or has_docker}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="quantbench",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name, (module_name, help_text) in available_commands().items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
         module = importlib.import_module(module_name)
         module.add_arguments(sub)

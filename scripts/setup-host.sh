@@ -2,7 +2,8 @@
 # Prepare a Debian/Ubuntu host for quantbench (idempotent; run as root):
 #   - install docker.io, debootstrap, qemu-user-static, binfmt-support when missing
 #   - start dockerd in the background when no engine answers, and wait for it
-#   - mount binfmt_misc and enable qemu-aarch64 (so arm64 containers run on amd64)
+#   - mount binfmt_misc and enable QEMU for the other architecture (qemu-aarch64 on an amd64
+#     host, so arm64 containers run there; qemu-x86_64 on an arm64 host)
 # Each step is skipped when it is already done. No systemd needed.
 set -eu
 
@@ -16,8 +17,8 @@ command -v apt-get >/dev/null 2>&1 || die "apt-get not found: this script knows 
 missing=""
 command -v dockerd >/dev/null 2>&1 || missing="$missing docker.io"
 command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
-[ "$(uname -m)" = aarch64 ] || command -v qemu-aarch64-static >/dev/null 2>&1 \
-    || missing="$missing qemu-user-static"
+if [ "$(uname -m)" = aarch64 ]; then foreign=qemu-x86_64; else foreign=qemu-aarch64; fi
+command -v "$foreign-static" >/dev/null 2>&1 || missing="$missing qemu-user-static"
 command -v update-binfmts >/dev/null 2>&1 || missing="$missing binfmt-support"
 if [ -n "$missing" ]; then
     log "installing:$missing"
@@ -49,21 +50,19 @@ else
     log "docker engine ready after ${waited} s"
 fi
 
-# 3. QEMU for arm64 containers (not needed on an arm64 host)
-if [ "$(uname -m)" != aarch64 ]; then
-    binfmt=/proc/sys/fs/binfmt_misc
-    if ! grep -q binfmt_misc /proc/mounts; then
-        log "mounting binfmt_misc"
-        mount -t binfmt_misc binfmt_misc "$binfmt"
-    fi
-    if [ -f "$binfmt/qemu-aarch64" ] && grep -q '^enabled' "$binfmt/qemu-aarch64" \
-        && grep -q '^flags:.*F' "$binfmt/qemu-aarch64"; then
-        log "qemu-aarch64 registered ($(grep '^flags' "$binfmt/qemu-aarch64"))"
-    else
-        log "enabling qemu-aarch64"
-        update-binfmts --enable qemu-aarch64
-        grep -q '^flags:.*F' "$binfmt/qemu-aarch64" \
-            || die "qemu-aarch64 is registered without the F flag; reinstall qemu-user-static"
-    fi
+# 3. QEMU for the other architecture's containers
+binfmt=/proc/sys/fs/binfmt_misc
+if ! grep -q binfmt_misc /proc/mounts; then
+    log "mounting binfmt_misc"
+    mount -t binfmt_misc binfmt_misc "$binfmt"
+fi
+if [ -f "$binfmt/$foreign" ] && grep -q '^enabled' "$binfmt/$foreign" \
+    && grep -q '^flags:.*F' "$binfmt/$foreign"; then
+    log "$foreign registered ($(grep '^flags' "$binfmt/$foreign"))"
+else
+    log "enabling $foreign"
+    update-binfmts --enable "$foreign"
+    grep -q '^flags:.*F' "$binfmt/$foreign" \
+        || die "$foreign is registered without the F flag; reinstall qemu-user-static"
 fi
 log "done"

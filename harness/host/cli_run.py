@@ -93,6 +93,7 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
     from harness.host.engine.targets import parse_host_options
     from harness.host.run import orchestrator
     from harness.host.run.profiles import get_profile, parse_memory, with_repeats
+    from harness.report.cli import show_report
 
     config = orchestrator.RunConfig(
         arches=tuple(arches),
@@ -124,7 +125,7 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
             f"`python -m harness host run --resume --run-id {summary.run_id}` (same options)."
         )
         raise KeyboardInterrupt
-    orchestrator.render_run_report(config.results_dir, summary.run_id)
+    show_report([config.results_dir], run_id=summary.run_id)  # what `harness report --run-id` prints
     if not summary.ok:
         console.print(
             f"[red]run {summary.run_id} is not clean:[/] see the failed containers above, their logs in "

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     import docker
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
-_LAYER = re.compile(r"^ ---> ([0-9a-f]{12})$")
 
 
 def image_architecture(client: docker.DockerClient, tag: str) -> str | None:
@@ -56,7 +55,6 @@ class BuildOutcome:
     steps_cached: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)  # "N/M instruction" -> s
     log_path: Path | None = None
-    layer_ids: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -71,7 +69,6 @@ class BuildLog:
     image_id: str = ""
     error: str = ""
     tail: deque[str] = field(default_factory=deque)
-    layer_ids: set[str] = field(default_factory=set)  # short ids of every step's image
 
     def feed(self, chunk: dict[str, Any]) -> list[str]:
         """Record one chunk; return the text lines it carried."""
@@ -89,8 +86,6 @@ class BuildLog:
                 self.step = match[3]
             elif "---> Using cache" in line:
                 self.steps_cached += 1
-            elif _LAYER.match(line):
-                self.layer_ids.add(_LAYER.match(line)[1])
             elif line.startswith("Successfully built ") and not self.image_id:
                 self.image_id = line.split()[-1]
             self.tail.append(line)
@@ -184,5 +179,4 @@ def stream_build(
         steps_cached=log.steps_cached,
         step_seconds=step_seconds,
         log_path=log_path,
-        layer_ids=log.layer_ids,
     )

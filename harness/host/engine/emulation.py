@@ -13,8 +13,6 @@ Why each container setting exists (measured with QEMU 7.2, see the README):
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,21 +98,10 @@ def binfmt_status(arch: str, binfmt_dir: Path | None = None) -> BinfmtStatus:
         return BinfmtStatus(name, registered=False)
 
 
-def setup_commands(arch: str) -> list[list[str]]:
-    """The root commands that register QEMU for arch on Debian/Ubuntu."""
-    name = BINFMT_NAMES[arch]
-    return [
-        ["apt-get", "install", "-y", "--no-install-recommends", "qemu-user-static", "binfmt-support"],
-        ["sh", "-c", f"mountpoint -q {BINFMT_DIR} || mount -t binfmt_misc binfmt_misc {BINFMT_DIR}"],
-        ["update-binfmts", "--enable", name],
-    ]
-
-
 def ensure_emulation(arch: str, engine: Engine, *, install: bool = True) -> bool:
     """Make sure arch containers can run on engine; return True when they are emulated.
 
-    On an engine of this machine, as root on Debian/Ubuntu (and install=True), QEMU is
-    installed and registered; otherwise UserError gives the exact commands. The binfmt
+    On an engine of this machine, QEMU is set up as ``ensure_binfmt`` says. The binfmt
     set-up of another machine's engine cannot be seen from here: its containers show it.
     """
     if not engine.emulates(arch):
@@ -126,29 +113,26 @@ def ensure_emulation(arch: str, engine: Engine, *, install: bool = True) -> bool
 
 
 def ensure_binfmt(arch: str, *, install: bool = True) -> None:
-    """Make sure this machine runs arch binaries through QEMU (binfmt_misc, fixed binary)."""
+    """Make sure this machine runs arch binaries through QEMU (binfmt_misc, fixed binary).
+
+    As root (and install=True) scripts/setup-host.sh installs and registers it; otherwise
+    UserError says to run that script.
+    """
+    from harness.host.engine.connect import SETUP_SCRIPT, run_setup_script
+
     status = binfmt_status(arch)
     if status.usable_in_containers:
         return
-    commands = setup_commands(arch)
-    manual = " && ".join(" ".join(c) if c[0] != "sh" else f"({c[2]})" for c in commands)
-    if not (install and os.geteuid() == 0 and shutil.which("apt-get")):
+    problem = "not fixed-binary (no F flag)" if status.registered else "not registered"
+    if not (install and os.geteuid() == 0):
         raise UserError(
-            f"{arch} containers need QEMU registered in binfmt_misc ({status.name} is "
-            f"{'not fixed-binary (no F flag)' if status.registered else 'not registered'}); "
-            f"as root run: {manual}"
+            f"{arch} containers need QEMU registered in binfmt_misc ({status.name} is {problem}); "
+            f"run `sudo {SETUP_SCRIPT}` once (it installs qemu-user-static and binfmt-support)."
         )
-    for command in commands:
-        if command[0] == "apt-get" and shutil.which("qemu-aarch64-static") and shutil.which("update-binfmts"):
-            continue
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise UserError(
-                f"`{' '.join(command)}` failed ({done.stderr.strip()[:200]}); run by hand: {manual}"
-            )
+    run_setup_script()
     status = binfmt_status(arch)
     if not status.usable_in_containers:
-        raise UserError(f"{status.name} is still not usable after set-up ({status}); run by hand: {manual}")
+        raise UserError(f"{status.name} is still not usable after {SETUP_SCRIPT} ({status}); see its output.")
 
 
 def neoverse_n1_cpuinfo(cpu_count: int) -> str:

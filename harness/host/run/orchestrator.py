@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import UserError
@@ -27,7 +26,7 @@ from harness.host.run.plan import RunConfig, RunSummary, Target, limits_for
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["RunConfig", "RunSummary", "new_run_id", "render_run_report", "run"]
+__all__ = ["RunConfig", "RunSummary", "new_run_id", "run"]
 
 
 def new_run_id() -> str:
@@ -118,10 +117,3 @@ def _ensure_image(engine: Engine, arch: str, rebuild: bool, console: Console) ->
     if present not in (None, arch):
         console.print(f"[yellow]{image_tag(arch)} is a {present} image: building the {arch} one[/]")
     build_image(engine, arch, console)
-
-
-def render_run_report(results_dir: Path, run_id: str) -> None:
-    """The report of this run's results: ``harness report --run-id`` (same loader, same checks)."""
-    from harness.report.cli import show_report
-
-    show_report([results_dir], run_id=run_id)

@@ -27,10 +27,6 @@ class MeasurePass:
     warmup_seconds: float | None = None
     min_seconds: float | None = None
 
-    @property
-    def rounds_per_process(self) -> int:
-        return -(-self.repeats // self.processes)
-
 
 @dataclass(frozen=True)
 class Profile:
@@ -45,27 +41,17 @@ class Profile:
         return self.emulated if emulated else self.native
 
 
-# Emulated outputs are checked against native by their class probabilities on the first
-# eval images (verify.py; each result carries those of its first 32, OUTPUT_SAMPLE_IMAGES in
-# bench/worker.py), so under emulation only those are evaluated. Top-1 on 384 images, the
-# check before, cost most of the emulated step (653 s of a 21-minute make all-arch here)
-# and could not see an output that is wrong but keeps its top-1.
-# 16 images of 100 probabilities each: a wrong kernel moves them by tenths on every image, and
-# evaluating 32 cost a float variant about as much as everything else it does under QEMU.
+# Emulated passes exist to prove the image runs and computes what native does (verify.py
+# compares the class probabilities of the first eval images), never to be timed usefully:
+# - 16 images: a wrong kernel moves probabilities by tenths on every image; top-1 on all 384
+#   cost 653 s of a 21-minute make all-arch and missed outputs that are wrong but keep top-1;
+# - one process round (a worker imports TensorFlow in 17-30 s under QEMU), one timed call, no
+#   warm-up calls and no time floors: a float call takes 0.3-2.3 s there;
+# - the quick profile times batch 1 only: timing batch 64 was 750 s of a 1572 s emulated step.
 EMULATED_EVAL_LIMIT = 16
-# Repeats under emulation: the report needs 5 timings for a bootstrap interval. One process
-# round there: a TensorFlow worker spends 17-30 s importing TensorFlow under QEMU. One timed
-# call after the one ``prepare`` makes, no warm-up calls and no time floors (measure's
-# defaults: 1 s of warm-up, 0.5 s timed): a float call takes 0.3-2.3 s there, and emulated
-# timings never enter a comparison or a verdict, so every further call only costs.
 EMULATED_REPEATS = 1
 EMULATED = {"warmup_seconds": 0.0, "min_seconds": 0.0, "processes": 1, "eval_limit": EMULATED_EVAL_LIMIT}
 
-# The quick profile times only batch 1 under emulation. Batch-64 calls still run
-# (the eval predicts in batches of 64, and those outputs are what gets verified),
-# but timing them measured QEMU's float emulation for 750 of the emulated
-# container's 1572 s in a warm make all-arch here, and no verdict may use them.
-# The full profile times both batches under emulation too.
 QUICK = Profile(
     "quick",
     native=(MeasurePass((1, 64), warmup=3, repeats=20),),
