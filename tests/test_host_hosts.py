@@ -5,6 +5,7 @@ No Docker engine needed.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import subprocess
@@ -138,7 +139,16 @@ def test_unknown_profile_is_a_user_error():
         profiles.get_profile("fast")
 
 
+def bench_args(command: list[str], module) -> argparse.Namespace:
+    """command as the bench's own parser reads it (the command name first)."""
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    return parser.parse_args(command[1:])
+
+
 def test_measure_command_carries_the_pass_and_the_run():
+    from harness.bench import cli_measure
+
     command = profiles.measure_command(
         profiles.QUICK.emulated[0],
         artifacts="/a",
@@ -149,20 +159,33 @@ def test_measure_command_carries_the_pass_and_the_run():
         resume=True,
     )
     assert command[0] == "measure"
-    pairs = dict(zip(command[1::2], command[2::2], strict=False))
-    assert pairs["--batch"] == "1" and pairs["--repeats"] == "1" and pairs["--warmup"] == "0"
-    assert (
-        pairs["--eval-limit"] == str(profiles.EMULATED_EVAL_LIMIT)
-        and pairs["--run-id"] == "R1"
-        and pairs["--host"] == "local"
-    )
-    assert command[-1] == "--resume"
+    args = bench_args(command, cli_measure)
+    assert (args.batch, args.repeats, args.warmup, args.processes) == ((1,), 1, 0, 1)
+    assert (args.eval_limit, args.run_id, args.host) == (profiles.EMULATED_EVAL_LIMIT, "R1", "local")
+    assert args.resume and args.events  # the host draws its bar from the events
     # under emulation no time floors: calls there take ~0.4 s and their timings are never compared
-    assert pairs["--warmup-seconds"] == "0" and pairs["--min-seconds"] == "0"
+    assert args.warmup_seconds == 0 and args.min_seconds == 0
     native = profiles.measure_command(
         profiles.QUICK.native[0], artifacts="/a", out="/o", threads=2, host_label="l", run_id="R"
     )
-    assert "--warmup-seconds" not in native and "--min-seconds" not in native
+    defaults = bench_args(["measure", "--artifacts", "/a", "--out", "/o"], cli_measure)
+    args = bench_args(native, cli_measure)
+    assert (args.warmup_seconds, args.min_seconds) == (defaults.warmup_seconds, defaults.min_seconds)
+    assert not args.resume and args.events
+
+
+def test_prepare_command_is_one_the_bench_parses():
+    from harness.bench import cli_prepare
+
+    args = bench_args(profiles.prepare_command("tiny", "synthetic", None, 1, "/out"), cli_prepare)
+    assert (args.model, args.data, args.epochs, args.qat_epochs, str(args.out)) == (
+        "tiny",
+        "synthetic",
+        None,
+        1,
+        "/out",
+    )
+    assert args.events
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from harness.errors import UserError
 from harness.host.engine.builder import BuildLog
 from harness.host.engine.connect import Engine
-from harness.host.images import archive, base_image
+from harness.host.images import archive
 from harness.host.images import build as images
 from harness.host.images.wheelhouse import LockedWheel
 
@@ -113,15 +113,6 @@ def test_manifest_round_trips_and_rejects_foreign_json(tmp_path):
     (tmp_path / "manifest.json").write_text('{"kind": "other"}')
     with pytest.raises(UserError, match="not a quantbench image manifest"):
         archive.read_manifest(tmp_path)
-
-
-def test_debootstrap_is_minbase_bookworm_with_python_for_the_arch(tmp_path):
-    command = base_image.debootstrap_command("arm64", tmp_path / "rootfs")
-    assert command[:3] == ["debootstrap", "--variant=minbase", "--arch=arm64"]
-    assert "--include=python3,python3-venv,ca-certificates" in command
-    assert command[-3:] == ["bookworm", str(tmp_path / "rootfs"), "http://deb.debian.org/debian"]
-    assert base_image.base_tag("arm64") == "quantbench-base:bookworm-arm64"
-    assert "ADD rootfs.tar /" in base_image.ROOTFS_DOCKERFILE
 
 
 def test_the_build_imports_every_runtime_natively_and_leaves_onnxruntime_to_the_emulated_run():

@@ -28,28 +28,14 @@ def _connect(args: argparse.Namespace):
 
 
 def setup(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
+    """scripts/setup-host.sh (it reports each step), then the engine as quantbench sees it."""
     from harness.host.engine.connect import run_setup_script
-    from harness.host.engine.emulation import binfmt_status
 
     run_setup_script()
     engine = _connect(args)
-    table = Table(title="host set-up")
-    table.add_column("check")
-    table.add_column("state")
-    version = engine.client.version()
-    table.add_row("engine", f"Docker {version.get('Version')} (API {version.get('ApiVersion')})")
-    table.add_row("engine arch", engine.arch)
-    for arch in ARCHES:
-        if engine.emulates(arch) and engine.on_this_machine:
-            status = binfmt_status(arch)
-            table.add_row(
-                f"{arch} emulation",
-                f"{status.name}: flags {status.flags or '-'}, "
-                f"{'usable' if status.usable_in_containers else 'NOT usable'}",
-            )
-    _console().print(table)
+    foreign = ", ".join(arch for arch in ARCHES if engine.emulates(arch))
+    version = engine.client.version().get("Version")
+    _console().print(f"[green]✓[/] Docker {version} on a {engine.arch} machine; {foreign} emulated")
     return 0
 
 
@@ -76,14 +62,11 @@ def base(args: argparse.Namespace) -> int:
 
 
 def build(args: argparse.Namespace) -> int:
-    from harness.host.images.build import build_image, print_build_summary
+    from harness.host.images.build import build_image
 
     engine, console = _connect(args), _console()
-    outcomes = [
+    for arch in arches_of(args):
         build_image(engine, arch, console, base_kind=args.kind, nocache=args.no_cache)
-        for arch in arches_of(args)
-    ]
-    print_build_summary(engine.client, outcomes, console)
     return 0
 
 

@@ -35,7 +35,7 @@ RUN_OPTIONS = (
         type=positive_int,
         default=None,
         metavar="N",
-        help="timed calls per variant and batch, at least (default: the profile's, 20 native, 5 emulated)",
+        help="timed calls per variant and batch, at least (default: the profile's, 20 native, 1 emulated)",
     ),
     arg("--model", default="resnet50", help="resnet50 (default) or tiny (tests)"),
     arg("--data", default="digits", help="digits (default), synthetic or cifar100:PATH"),

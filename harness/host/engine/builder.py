@@ -18,6 +18,7 @@ from harness.host.engine.connect import LONG_TIMEOUT_S
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
 
     import docker
 
@@ -53,7 +54,6 @@ class BuildOutcome:
     seconds: float
     steps_total: int = 0
     steps_cached: int = 0
-    step_seconds: dict[str, float] = field(default_factory=dict)  # "N/M instruction" -> s
     log_path: Path | None = None
 
 
@@ -99,6 +99,31 @@ class BuildLog:
         return f"{self.step_number}/{self.steps_total} {self.step}"
 
 
+def step_bar(console: Console) -> Progress:
+    """The bar of a long step (a build, a container): spinner, title, bar, n/total, time, detail.
+
+    Each task carries its name in the ``title`` field and its latest detail as description.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.fields[title]}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}", style="dim"),
+        console=console,
+    )
+
+
 def stream_build(
     client: docker.DockerClient,
     context_dir: Path,
@@ -116,14 +141,11 @@ def stream_build(
     No network inside the build (network_mode none): the context carries everything.
     """
     import docker
-    from harness.host.bars import step_bar
 
     log = BuildLog()
     log_path = log_path or context_dir.with_suffix(".build.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    step_started = started
-    step_seconds: dict[str, float] = {}
     progress = step_bar(console)
     with log_path.open("w") as log_file, progress:
         task = progress.add_task(log.step_label(), total=None, title=tag)
@@ -148,9 +170,6 @@ def stream_build(
                 for line in log.feed(chunk):
                     log_file.write(line + "\n")
                 if log.step_label() != before:
-                    now = time.monotonic()
-                    step_seconds[before] = now - step_started
-                    step_started = now
                     progress.update(
                         task,
                         total=log.steps_total or None,
@@ -162,7 +181,6 @@ def stream_build(
         except docker.errors.APIError as error:
             log.error = str(error.explanation or error)
         if not log.error:
-            step_seconds[log.step_label()] = time.monotonic() - step_started
             progress.update(task, completed=log.steps_total, description="done")
     if log.error or not log.image_id:
         tail = "\n".join(list(log.tail)[-15:])
@@ -177,6 +195,5 @@ def stream_build(
         seconds=time.monotonic() - started,
         steps_total=log.steps_total,
         steps_cached=log.steps_cached,
-        step_seconds=step_seconds,
         log_path=log_path,
     )

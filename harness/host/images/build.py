@@ -143,8 +143,9 @@ def build_image(
     if built_arch != arch:
         raise UserError(f"{tag} was built for {built_arch}, not {arch}; check `docker info` and rebuild.")
     removed = remove_stale_images(client, arch, [previous] if previous != outcome.image_id else [])
+    size = client.images.get(tag).attrs.get("Size", 0) / 1e9
     console.print(
-        f"[green]✓[/] {tag} built in {outcome.seconds:.0f} s "
+        f"[green]✓[/] {tag} ({arch}, {size:.2f} GB) built in {outcome.seconds:.0f} s "
         f"({outcome.steps_cached}/{outcome.steps_total} steps from the cache"
         + (f"; removed {removed} stale image(s))" if removed else ")")
     )
@@ -226,24 +227,3 @@ def remove_stale_images(
         except docker.errors.APIError:
             pass  # in use by a container, or already gone
     return removed
-
-
-def print_build_summary(client: docker.DockerClient, outcomes: list[BuildOutcome], console: Console) -> None:
-    """A table of what was built: tag, architecture, size, time, cached steps, slowest step."""
-    from rich.table import Table
-
-    table = Table(title="images")
-    for column in ("tag", "arch", "size", "build", "cached", "slowest step"):
-        table.add_column(column, justify="left" if column in ("tag", "arch") else "right", no_wrap=True)
-    for outcome in outcomes:
-        attrs = client.images.get(outcome.tag).attrs
-        label, seconds = max(outcome.step_seconds.items(), key=lambda item: item[1], default=("-", 0.0))
-        table.add_row(
-            outcome.tag,
-            attrs.get("Architecture", "?"),
-            f"{attrs.get('Size', 0) / 1e9:.2f} GB",
-            f"{outcome.seconds:.0f} s",
-            f"{outcome.steps_cached}/{outcome.steps_total}",
-            f"{seconds:.0f} s: " + (f"step {label.split()[0]}" if label[:1].isdigit() else "context"),
-        )
-    console.print(table)

@@ -43,7 +43,7 @@ class ContainerProgress:
     """A rich progress bar for one container."""
 
     def __init__(self, console: Console, title: str, *, verbose: bool = False):
-        from harness.host.bars import step_bar
+        from harness.host.engine.builder import step_bar
 
         self.state = BarState()
         self.title = title
