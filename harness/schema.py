@@ -16,6 +16,7 @@ import math
 import os
 import statistics
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,14 @@ class Result:
             f"{slug(self.host)}_{self.arch or 'unknown'}_{self.variant}"
             f"_b{self.batch}_t{self.threads}_{slug(self.run_id)}.json"
         )
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a result file that a new one replaces to ``<name>.<random>.superseded``, which no
+    reader loads; a random part so that setting aside twice never overwrites the first."""
+    aside = path.with_name(f"{path.name}.{uuid.uuid4().hex[:6]}.superseded")
+    os.rename(path, aside)
+    return aside
 
 
 def slug(text: str) -> str:

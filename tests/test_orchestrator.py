@@ -164,6 +164,22 @@ def test_both_arches_run_end_to_end_and_emulated_outputs_match_native(both_arche
     assert "quantbench report" in proc.stdout  # the run ends with its report
 
 
+def test_the_console_shows_bars_and_the_step_logs_keep_everything(both_arches, workdir):
+    """TensorFlow's start-up lines and the bench's prose reach the log files, not the console."""
+    proc, _ = both_arches
+    logs = {path.name: path.read_text() for path in (workdir / "results-both" / "logs").rglob("*.log")}
+    prepare_log = next(text for name, text in logs.items() if name.endswith("_amd64_prepare.log"))
+    assert '"kind": "quantbench.event"' in prepare_log and "epoch 1/1" in prepare_log
+    noise = [
+        p for p in ("oneDNN", "absl::InitializeLog", "cudart") if any(p in text for text in logs.values())
+    ]
+    assert noise, "no TensorFlow start-up line in the logs: this test would prove nothing"
+    for phrase in [*noise, "epoch 1/1", "evaluating ", '"kind": "quantbench.event"']:
+        assert phrase not in proc.stderr, phrase
+    for step in ("prepare amd64", "amd64 native on local", "arm64 emulated on local"):
+        assert step in proc.stderr  # each container had its bar
+
+
 def test_the_run_leaves_no_container_and_no_scratch_volume(client, both_arches):
     assert run_containers(client, RUN_BOTH) == []
     names = [v.name for v in client.volumes.list(filters={"label": "quantbench=1"})]

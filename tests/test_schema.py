@@ -67,3 +67,13 @@ def test_file_name_separates_runs_hosts_and_arches():
         make_result(batch=64).file_name(),
     }
     assert len(names) == 5
+
+
+def test_setting_a_result_aside_twice_keeps_both_and_no_reader_sees_them(tmp_path):
+    path = tmp_path / "r.json"
+    asides = []
+    for content in ("first", "second"):
+        path.write_text(content)
+        asides.append(schema.set_aside(path))
+    assert sorted(a.read_text() for a in asides) == ["first", "second"]  # nothing overwritten
+    assert not path.exists() and list(schema.find_result_files(tmp_path)) == []

@@ -283,5 +283,5 @@ def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]
         if done:
             todo.discard((variant, batch))
         else:  # keep the unfinished file, out of the way of the new one
-            path.rename(path.with_suffix(".json.superseded"))
+            schema.set_aside(path)
     return todo

@@ -8,8 +8,6 @@ a ``failed`` (or ``incomplete``, when interrupted) result that says why.
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,8 +160,8 @@ def store(result: schema.Result, results_dir: Path, *, replace_unfinished: bool 
     """Write result into results_dir without ever overwriting a file.
 
     An identical result already there is UNCHANGED. With replace_unfinished (a
-    resumed run), a failed or incomplete result of the same name is renamed to
-    ``*.json.superseded`` first; any other existing file is KEPT_EXISTING.
+    resumed run), a failed or incomplete result of the same name is set aside first
+    (``schema.set_aside``); any other existing file is KEPT_EXISTING.
     """
     try:
         schema.write_result(result, results_dir)
@@ -178,7 +176,7 @@ def store(result: schema.Result, results_dir: Path, *, replace_unfinished: bool 
     if existing is not None and existing.to_json() == result.to_json():
         return UNCHANGED
     if replace_unfinished and (existing is None or existing.status != schema.STATUS_OK):
-        os.rename(target, target.with_name(f"{target.name}.{uuid.uuid4().hex[:6]}.superseded"))
+        schema.set_aside(target)
         try:
             schema.write_result(result, results_dir)
             return WRITTEN
