@@ -19,12 +19,15 @@ does it cost in accuracy? quantbench trains the model once, makes its float32 an
 variants (TensorFlow, LiteRT, ONNX Runtime, OpenVINO), times each in processes of its own,
 and reports paired speed-ups with confidence intervals, accuracy and kernel paths."""
 
-EPILOG = """\
-example (the whole job, amd64 natively and arm64 under QEMU, in containers):
-  quantbench host all-arch
-example (inside a bench image, or a venv with the bench requirements):
-  quantbench prepare --out artifacts && quantbench measure --artifacts artifacts --out results
-  quantbench report results"""
+HOST_EXAMPLE = """\
+example (the whole job in containers: amd64 natively and arm64 under QEMU, then the report):
+  quantbench host all-arch"""
+IMAGE_EXAMPLE = """\
+example (this image; artifacts/ and results/ are folders you mount, writable by uid 10001):
+  docker run --rm -v "$PWD/artifacts:/artifacts" IMAGE prepare --out /artifacts
+  docker run --rm -v "$PWD/artifacts:/artifacts:ro" -v "$PWD/results:/results" IMAGE \\
+      measure --artifacts /artifacts --out /results
+  docker run --rm -v "$PWD/results:/results:ro" IMAGE report /results"""
 
 # command -> module that provides add_arguments(parser) and run(args) -> int
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quantbench",
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=HOST_EXAMPLE if "host" in available_commands() else IMAGE_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
