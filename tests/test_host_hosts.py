@@ -416,17 +416,40 @@ def test_container_settings_are_hygienic_and_keep_the_emulation_fixes():
     assert kwargs["ulimits"] == [{"Name": "core", "Soft": 0, "Hard": 0}]
 
 
-@pytest.mark.parametrize(
-    ("machine_cpus", "cpus", "cpuset"),
-    [(2, 2.0, None), (2, 1.0, "1"), (8, 2.0, "6-7"), (8, 2.5, "6-7"), (4, 8.0, None)],
-)
-def test_a_container_on_a_bigger_machine_is_pinned_to_a_cpuset_of_its_threads(machine_cpus, cpus, cpuset):
-    from harness.host.run.plan import pinned_cpuset
+class FakeEngineClient:
+    def __init__(self, cpus: int):
+        self.cpus = cpus
 
-    assert pinned_cpuset(machine_cpus, cpus) == cpuset
-    kwargs = runner.cpu_limit_kwargs(runner.Limits(cpus, 2**30, pinned_cpuset(machine_cpus, cpus)))
-    # pinned: no CFS quota, which throttles spinning thread pools
-    assert kwargs == ({"cpuset_cpus": cpuset} if cpuset else {"nano_cpus": int(cpus * 1e9)})
+    def info(self) -> dict:
+        return {"NCPU": self.cpus, "MemTotal": 8 * 2**30}
+
+
+@pytest.mark.parametrize(
+    ("machine_cpus", "cpus", "expected"),
+    [
+        (2, None, {}),
+        (2, 2.0, {}),
+        (4, 8.0, {}),
+        (2, 1.0, {"cpuset_cpus": "1"}),
+        (8, 2.0, {"cpuset_cpus": "6-7"}),
+        (8, 2.5, {"cpuset_cpus": "6-7"}),
+    ],
+)
+def test_a_container_gets_a_cpuset_of_its_threads_or_the_whole_machine_never_a_quota(
+    machine_cpus, cpus, expected
+):
+    """A CFS quota throttles spinning thread pools: a cpuset on a bigger machine, no CPU limit
+    when the container may use every CPU (a quota of all of them limits nothing but throttles)."""
+    from harness.host.run.plan import RunConfig, limits_for
+
+    limits = limits_for(FakeEngineClient(machine_cpus), RunConfig(arches=("amd64",), cpus=cpus))
+    assert runner.cpu_limit_kwargs(limits) == expected
+    assert int(limits.cpus) == int(cpus or machine_cpus)  # the bench runs that many threads
+
+
+def test_an_explicit_share_of_the_cpus_is_a_quota():
+    kwargs = runner.cpu_limit_kwargs(runner.Limits(cpus=1.5, memory_bytes=2**30))
+    assert kwargs == {"nano_cpus": 1_500_000_000}
 
 
 @pytest.mark.parametrize(

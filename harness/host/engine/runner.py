@@ -55,6 +55,7 @@ class Limits:
     cpus: float
     memory_bytes: int
     cpuset: str | None = None  # e.g. "2-3": pinned instead of a CFS quota (which throttles)
+    whole_machine: bool = False  # every CPU of the engine: no CPU limit at all
 
 
 @dataclass
@@ -117,10 +118,11 @@ def container_kwargs(spec: ContainerSpec) -> dict[str, Any]:
 
 
 def cpu_limit_kwargs(limits: Limits) -> dict[str, Any]:
-    """A cpuset when the container is pinned, else a CFS quota of ``cpus``."""
+    """A cpuset when the container is pinned, nothing when it has the whole machine (a quota of
+    every CPU limits nothing but still throttles a busy period), else a CFS quota of ``cpus``."""
     if limits.cpuset:
         return {"cpuset_cpus": limits.cpuset}
-    return {"nano_cpus": int(limits.cpus * 1e9)}
+    return {} if limits.whole_machine else {"nano_cpus": int(limits.cpus * 1e9)}
 
 
 def signal_name(number: int) -> str:

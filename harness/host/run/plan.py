@@ -116,7 +116,8 @@ def limits_for(client: docker.DockerClient, config: RunConfig) -> runner.Limits:
     machine_cpus = int(info.get("NCPU") or 1)
     cpus = config.cpus or float(machine_cpus)
     memory = config.memory_bytes or int(MEMORY_SHARE * int(info.get("MemTotal") or 4 * 2**30))
-    return runner.Limits(cpus=cpus, memory_bytes=memory, cpuset=pinned_cpuset(machine_cpus, cpus))
+    cpuset = pinned_cpuset(machine_cpus, cpus)
+    return runner.Limits(cpus, memory, cpuset, whole_machine=cpuset is None and cpus >= machine_cpus)
 
 
 def pinned_cpuset(machine_cpus: int, cpus: float) -> str | None:
