@@ -108,3 +108,23 @@ print("HEAVY", heavy)
     )
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stdout
+
+
+def test_the_report_runs_without_matplotlib_unless_a_plot_is_asked_for(tmp_path):
+    """The bench image has no matplotlib: `report` there must print and write md/csv/json."""
+    results = two_arch_results(tmp_path / "results")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("import sys\nsys.modules['matplotlib'] = None\n")
+    env = {"PYTHONPATH": f"{site}:{REPO}", "PATH": "/usr/bin:/bin"}
+
+    def report(*extra):
+        command = [sys.executable, "-m", "harness", "report", str(results), *map(str, extra)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, check=False)
+
+    done = report("--markdown", tmp_path / "r.md", "--json", tmp_path / "r.json")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "Verdicts" in done.stdout and (tmp_path / "r.md").is_file()
+    plotted = report("--plot", tmp_path / "r.png")  # a plot needs it, and says so
+    assert plotted.returncode == 2 and "Traceback" not in plotted.stderr
+    assert "--plot needs matplotlib" in plotted.stderr

@@ -79,15 +79,26 @@ def show_report(
     return report
 
 
+def _write_plot(report: Report, path: Path) -> None:
+    try:
+        from harness.report import plot  # matplotlib: in the host's venv, not in the bench image
+    except ImportError as error:
+        raise UserError(
+            f"--plot needs matplotlib ({error}); leave --plot out here, or run the report in the "
+            "host's .venv (make venv)."
+        ) from None
+    plot.write_plot(report, path)
+
+
 def write_files(report: Report, args: argparse.Namespace) -> None:
     """Write each file that was asked for; a path that cannot be written is a user error."""
-    from harness.report import export, plot
+    from harness.report import export
 
     writers: list[tuple[Path | None, Callable[[Path], None]]] = [
         (args.markdown, lambda path: export.write_text(path, export.to_markdown(report))),
         (args.csv, lambda path: export.write_text(path, export.to_csv(report))),
         (args.json, lambda path: export.write_text(path, export.to_json(report))),
-        (args.plot, lambda path: plot.write_plot(report, path)),
+        (args.plot, lambda path: _write_plot(report, path)),
     ]
     for path, write in writers:
         if path is None:
