@@ -11,8 +11,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -108,8 +106,8 @@ def docker_config_dir() -> Path:
 def resolve_context(name: str, config_dir: Path | None = None) -> str | None:
     """The engine URL of a Docker context (None for ``default``: the local engine).
 
-    Reads the CLI's context store (``contexts/meta/<sha256(name)>/meta.json``);
-    falls back to ``docker context inspect`` when the store has no such file.
+    Reads the CLI's context store (``contexts/meta/<sha256(name)>/meta.json``), where
+    ``docker context create`` writes it.
     """
     if name == "default":
         return None
@@ -124,16 +122,6 @@ def resolve_context(name: str, config_dir: Path | None = None) -> str | None:
             ) from None
         if host:
             return str(host)
-    if config_dir is None and shutil.which("docker"):
-        done = subprocess.run(
-            ["docker", "context", "inspect", name, "--format", "{{.Endpoints.docker.Host}}"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        if done.returncode == 0 and done.stdout.strip():
-            return done.stdout.strip()
     raise UserError(
         f"there is no Docker context {name!r} (see `docker context ls`); create it with "
         f"`docker context create {name} --docker host=ssh://user@box` or pass the URL instead."
