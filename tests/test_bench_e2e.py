@@ -52,7 +52,7 @@ def test_prepare_reuses_unchanged_artifacts(tiny_artifacts):
         "prepare", "--model", "tiny", "--data", "synthetic", "--epochs", "1", "--out", str(tiny_artifacts)
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "up to date" in proc.stdout
+    assert "up to date" in proc.stderr  # the log (stdout holds the one-line summary)
 
 
 def test_measure_writes_one_valid_result_per_variant_and_batch(tiny_results):
