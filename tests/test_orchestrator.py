@@ -169,12 +169,12 @@ def test_the_console_shows_bars_and_the_step_logs_keep_everything(both_arches, w
     proc, _ = both_arches
     logs = {path.name: path.read_text() for path in (workdir / "results-both" / "logs").rglob("*.log")}
     prepare_log = next(text for name, text in logs.items() if name.endswith("_amd64_prepare.log"))
-    assert '"kind": "quantbench.event"' in prepare_log and "epoch 1/1" in prepare_log
+    assert '"kind": "quantbench.event"' in prepare_log and "epoch 1/" in prepare_log
     noise = [
         p for p in ("oneDNN", "absl::InitializeLog", "cudart") if any(p in text for text in logs.values())
     ]
     assert noise, "no TensorFlow start-up line in the logs: this test would prove nothing"
-    for phrase in [*noise, "epoch 1/1", "evaluating ", '"kind": "quantbench.event"']:
+    for phrase in [*noise, "epoch 1/", "evaluating ", '"kind": "quantbench.event"']:
         assert phrase not in proc.stderr, phrase
     for step in ("prepare amd64", "amd64 native on local", "arm64 emulated on local"):
         assert step in proc.stderr  # each container had its bar
@@ -314,7 +314,8 @@ def test_a_benchmark_container_is_locked_down(killed_arm64):
     assert host_config["NetworkMode"] == "none"
     assert config["User"] == "10001:10001"
     assert "no-new-privileges" in host_config["SecurityOpt"]
-    assert host_config["NanoCpus"] > 0 or host_config["CpusetCpus"]
+    # every CPU (no --cpus): no CFS quota to throttle it and no cpuset (a smaller --cpus pins one)
+    assert host_config["NanoCpus"] == 0 and not host_config["CpusetCpus"]
     assert host_config["Memory"] > 0
     mounts = {m["Destination"]: m for m in attrs["Mounts"]}
     assert mounts["/mnt/store"]["RW"] is False  # the artifacts
