@@ -25,7 +25,7 @@ import pytest
 
 from harness import schema
 from harness.errors import UserError
-from harness.host import image_tag
+from harness.host import ARCHES, image_tag
 from harness.host.run.profiles import EMULATED_EVAL_LIMIT, QUICK
 from tests.helpers import REPO, run_cli, unavailable
 
@@ -49,7 +49,8 @@ def client():
 
     try:
         engine = connect()
-        ensure_emulation("amd64" if engine.arch == "arm64" else "arm64", engine)
+        for foreign in (arch for arch in ARCHES if engine.emulates(arch)):
+            ensure_emulation(foreign, engine)
     except UserError as error:
         unavailable(str(error))
     yield engine.client

@@ -156,6 +156,7 @@ def ensure_deps_image(
     engine: Engine, arch: str, console: Console, *, base_kind: str = "auto", rebuild: bool = False
 ) -> str:
     """The tag of arch's deps image, built when missing or made from other inputs."""
+    import docker
     from harness.host.engine.builder import image_id, stream_build
     from harness.host.images.base_image import ensure_base_image
 
@@ -164,8 +165,11 @@ def ensure_deps_image(
     base = ensure_base_image(engine, arch, console, kind=base_kind)
     modules = import_check(arch, engine)
     key = deps_key(arch, str(image_id(client, base)), modules["IMPORT_CHECK"])
-    previous = image_id(client, tag)
-    if previous and not rebuild and client.images.get(tag).labels.get(DEPS_KEY_LABEL) == key:
+    try:
+        built_from = client.images.get(tag).labels.get(DEPS_KEY_LABEL)
+    except docker.errors.ImageNotFound:
+        built_from = None
+    if built_from == key and not rebuild:
         return tag
     wheels = read_lock(arch)
     wheel_dir = ensure_wheels(arch, console)
