@@ -30,8 +30,7 @@ class StepProgress:
         self.log(text)
 
     def advance(self, units: int = 1, detail: str = "") -> None:
-        self.done = min(self.done + units, self.total) if self.total else self.done + units
-        self._emit(detail, "info")
+        self.reach(self.done + units, detail)
 
     def reach(self, done: int, detail: str = "") -> None:
         """Set done (it never goes back)."""
