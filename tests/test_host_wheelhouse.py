@@ -153,3 +153,12 @@ def test_requirement_lines_drop_comments(tmp_path):
     path = tmp_path / "req.txt"
     path.write_text("# header\ntensorflow==2.21.0  # pinned\n\npsutil==7.1.3\n")
     assert wheelhouse.requirement_lines(path) == ["tensorflow==2.21.0", "psutil==7.1.3"]
+
+
+def test_requirement_lines_evaluate_markers_for_the_target_arch(tmp_path):
+    # pip evaluates a marker against the machine it runs on, not its --platform target: the lock
+    # of each arch must see the marker as that arch would
+    path = tmp_path / "bench.txt"
+    path.write_text('psutil==7.1.3\nmlcommons-loadgen==6.0.17; platform_machine == "x86_64"\n')
+    assert wheelhouse.requirement_lines(path, "amd64") == ["psutil==7.1.3", "mlcommons-loadgen==6.0.17"]
+    assert wheelhouse.requirement_lines(path, "arm64") == ["psutil==7.1.3"]

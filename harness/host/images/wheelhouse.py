@@ -210,13 +210,27 @@ def read_lock(arch: str) -> list[LockedWheel]:
     return parse_lock(path.read_text())
 
 
-def requirement_lines(path: Path) -> list[str]:
-    """The requirement specifiers of a requirements file (comments and blanks dropped)."""
+def requirement_lines(path: Path, arch: str | None = None) -> list[str]:
+    """The requirement specifiers of a requirements file (comments and blanks dropped).
+
+    With arch, a line with an environment marker (``pkg==1; platform_machine == "x86_64"``)
+    is kept, without its marker, only when the marker holds on Linux/arch: pip evaluates
+    markers against the machine it runs on, not against its --platform target.
+    """
     lines = []
     for line in path.read_text().splitlines():
         line = line.split(" #", 1)[0].strip()
-        if line and not line.startswith("#"):
-            lines.append(line)
+        if not line or line.startswith("#"):
+            continue
+        if arch is not None and ";" in line:
+            from packaging.markers import Marker
+
+            requirement, marker = (part.strip() for part in line.split(";", 1))
+            target = {"platform_machine": ARCHES[arch], "sys_platform": "linux", "platform_system": "Linux"}
+            if not Marker(marker).evaluate(target):
+                continue
+            line = requirement
+        lines.append(line)
     return lines
 
 
@@ -243,7 +257,7 @@ def resolve(
 
 def write_lock(arch: str, console: Console, index_url: str = "https://pypi.org/simple") -> Path:
     """Resolve bench.txt for arch (with the CPU-only substitutions) into lock-<arch>.txt."""
-    requirements = requirement_lines(BENCH_REQUIREMENTS)
+    requirements = requirement_lines(BENCH_REQUIREMENTS, arch)
     with console.status(f"resolving {BENCH_REQUIREMENTS.name} for {arch}"):
         wheels = resolve(arch, requirements, index_url)
         notes = []
