@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.intervals import group_by_round, process_disagreement
 from harness.runtime_registry import variant_specs
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Version 1 lacks the per-timing process and round (v2 adds fields only): still read,
-# and compared unpaired.
-READABLE_VERSIONS = (1, 2)
+# and compared unpaired. Version 3 adds fields only: the scenario, its runs, why rounds stopped.
+READABLE_VERSIONS = (1, 2, 3)
 RESULT_KIND = "quantbench.result"
 
 STATUS_OK = "ok"
@@ -41,8 +42,9 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     for name, (runtime, variant) in variant_specs().items()
 }
 
-# Stability thresholds, pyperf-style.
-MAX_RELATIVE_STDEV = 0.10
+# Stability thresholds. A speed claim is judged on the centre (per-process medians,
+# harness.intervals.process_disagreement), not on the per-call stdev: a sub-millisecond call
+# has a long tail on a quiet machine (p99 ~3x p50 here), shown as jitter instead.
 MIN_REPEATS = 10
 MIN_TIMING_S = 0.001
 
@@ -87,6 +89,13 @@ class Result:
     min_s: float | None = None
     max_s: float | None = None
     throughput_ips: float | None = None  # images per second at the median
+    jitter: float | None = None  # p99 / p50 of the calls: the tail a latency user sees (v3)
+    # v3: "" for the fixed-batch loop, else the MLPerf LoadGen scenario ("SingleStream",
+    # "Offline"); scenario_runs holds one harness.bench.scenarios.ScenarioRun per process round
+    scenario: str = ""
+    scenario_runs: list[dict[str, Any]] = field(default_factory=list)
+    # v3: how many process rounds timed this result, and why measure stopped adding rounds
+    rounds_stop_reason: str = ""
     # accuracy on the eval set (None when the data has no real labels)
     top1: float | None = None
     eval_images: int = 0
@@ -152,8 +161,9 @@ class Result:
 
     def file_name(self) -> str:
         """One file per (host, arch, variant, batch, threads, run)."""
+        scenario = f"_{self.scenario.lower()}" if self.scenario else ""
         return (
-            f"{slug(self.host)}_{self.arch or 'unknown'}_{self.variant}"
+            f"{slug(self.host)}_{self.arch or 'unknown'}_{self.variant}{scenario}"
             f"_b{self.batch}_t{self.threads}_{slug(self.run_id)}.json"
         )
 
@@ -175,7 +185,7 @@ def summarize_timings(timings_s: list[float], batch: int) -> dict[str, float | N
     """Percentiles (linear interpolation), mean, sample stdev and throughput."""
     if not timings_s:
         return dict.fromkeys(
-            ("p50_s", "p90_s", "p99_s", "mean_s", "stdev_s", "min_s", "max_s", "throughput_ips")
+            ("p50_s", "p90_s", "p99_s", "mean_s", "stdev_s", "min_s", "max_s", "throughput_ips", "jitter")
         )
     ordered = sorted(timings_s)
     p50 = percentile(ordered, 50)
@@ -188,6 +198,7 @@ def summarize_timings(timings_s: list[float], batch: int) -> dict[str, float | N
         "min_s": ordered[0],
         "max_s": ordered[-1],
         "throughput_ips": batch / p50 if p50 > 0 else None,
+        "jitter": percentile(ordered, 99) / p50 if p50 > 0 else None,
     }
 
 
@@ -201,23 +212,23 @@ def percentile(ordered: list[float], pct: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def stability_warnings(timings_s: list[float]) -> list[str]:
-    """pyperf-style warnings: what makes these timings untrustworthy, and the fix."""
+def stability_warnings(
+    timings_s: list[float], processes: list[int] | None = None, variant: str = "this variant"
+) -> list[str]:
+    """What makes these timings untrustworthy for a speed claim, and the fix.
+
+    "unstable:" warnings withhold a verdict: they fire when the variant's processes
+    disagree on their median (its centre moved), never for a long tail alone.
+    """
     warnings: list[str] = []
     if len(timings_s) < MIN_REPEATS:
         warnings.append(
             f"only {len(timings_s)} repeats (fewer than {MIN_REPEATS}): "
             "the percentiles are rough; rerun with more --repeats."
         )
-    if len(timings_s) >= 2:
-        mean = statistics.fmean(timings_s)
-        stdev = statistics.stdev(timings_s)
-        if mean > 0 and stdev > MAX_RELATIVE_STDEV * mean:
-            warnings.append(
-                f"unstable: stdev is {100 * stdev / mean:.0f}% of the mean (over "
-                f"{100 * MAX_RELATIVE_STDEV:.0f}%); close other programs, pin the CPU, "
-                "or raise --repeats and --warmup."
-            )
+    disagreement = process_disagreement(group_by_round(timings_s, processes or []))
+    if disagreement is not None:
+        warnings.append(disagreement.describe(variant))
     if timings_s and min(timings_s) < MIN_TIMING_S:
         warnings.append(
             f"shortest repeat is {1000 * min(timings_s):.3f} ms (under "

@@ -90,11 +90,23 @@ def make_result(
     top1: float | None = FLOAT_TOP1,
     run_id: str = "run-1",
     finished_at: str = "2025-06-01T12:00:00Z",
+    rounds: int = 0,
+    round_factors: list[float] | None = None,
     **overrides: Any,
 ) -> Result:
-    """One realistic result; ``overrides`` set any other schema field."""
+    """One realistic result; ``overrides`` set any other schema field.
+
+    With ``rounds``, the timings are split evenly over that many process rounds (recorded in
+    timing_process), each round's scaled by ``round_factors[round]`` (the machine's drift).
+    """
     family, precision, baseline = VARIANTS[variant]
-    timings = make_timings(median_s, repeats, spread, f"{host}/{arch}/{variant}/{batch}/{threads}/{run_id}")
+    seed_text = f"{host}/{arch}/{variant}/{batch}/{threads}/{run_id}"
+    timings = make_timings(median_s, repeats, spread, seed_text)
+    processes: list[int] = []
+    if rounds:
+        processes = [index * rounds // repeats for index in range(repeats)]
+        factors = round_factors or [1.0] * rounds
+        timings = [t * factors[p] for t, p in zip(timings, processes, strict=True)]
     kernel_path: dict[str, Any] = {}
     if family == "litert":
         kernel_path = {
@@ -116,6 +128,8 @@ def make_result(
         warmup=5,
         repeats=repeats,
         timings_s=timings,
+        timing_process=processes,
+        processes=max(1, rounds),
         top1=top1,
         eval_images=1000 if top1 is not None else 0,
         agreement_with_float=None if variant == baseline else 0.985,
@@ -183,7 +197,8 @@ def two_arch_results(directory: Path) -> Path:
             emulated=True,
             float_median_s=6.0,
             time_factor={"tflite-int8": 0.40},
-            warnings=["unstable: stdev is 14% of the mean (over 10%); close other programs."],
+            rounds=2,
+            round_factors=[1.0, 1.7],  # QEMU: the second process ran 1.7x slower throughout
             spread=0.14,
         ),
     )

@@ -45,6 +45,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=2,
         help="worker processes per runtime family and batch (default 2: one process is one sample)",
     )
+    parser.add_argument(
+        "--max-rounds",
+        type=non_negative_int,
+        default=0,
+        help="process rounds in all, at most: after the --processes rounds, the comparisons a verdict "
+        "rests on get more rounds while their interval is wider than --target-width (0: none added)",
+    )
+    parser.add_argument(
+        "--rounds-budget",
+        type=non_negative_float,
+        default=0.0,
+        help="seconds that the added rounds may take, at most (0: no rounds added)",
+    )
+    parser.add_argument(
+        "--target-width",
+        type=non_negative_float,
+        default=0.05,
+        help="an interval within this fraction of its ratio (0.05: +-5%%) needs no more rounds",
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=("singlestream", "offline"),
+        default=None,
+        help="MLPerf LoadGen scenario instead of the fixed-batch loop: singlestream (batch-1 queries "
+        "back to back; p90 latency) or offline (every sample at once, at each --batch; samples/s); "
+        "driven by LoadGen where mlperf_loadgen imports, else by its rules in Python",
+    )
+    parser.add_argument(
+        "--min-duration",
+        type=non_negative_float,
+        default=None,
+        help="a scenario run lasts at least this many seconds (default 2; MLPerf requires 600)",
+    )
+    parser.add_argument(
+        "--min-queries",
+        type=positive_int,
+        default=None,
+        help="and at least this many queries (SingleStream) or samples (Offline) (default: 64, and "
+        "4 batches for Offline; MLPerf: 24,576 samples for ResNet-50 Offline)",
+    )
+    parser.add_argument(
+        "--mlperf-minimums",
+        action="store_true",
+        help="use MLPerf's own minimums (600 s; Offline ResNet-50: 24,576 samples)",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=None, help="seed of the round orders")
     parser.add_argument("--eval-limit", type=positive_int, default=None, help="evaluate only the first N")
     parser.add_argument("--out", type=Path, required=True, help="results directory")
@@ -68,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--resume needs the --run-id of the run to finish.")
     _check_writable(args.out)
     run_id = args.run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+    scenario, min_duration, min_queries = _scenario_settings(args)
     config = MeasureConfig(
         artifacts=args.artifacts,
         out=args.out,
@@ -79,6 +125,12 @@ def run(args: argparse.Namespace) -> int:
         min_seconds=args.min_seconds,
         repeats=args.repeats,
         processes=args.processes,
+        max_rounds=args.max_rounds,
+        rounds_budget_s=args.rounds_budget,
+        target_half_width=args.target_width,
+        scenario=scenario,
+        scenario_min_duration_s=min_duration,
+        scenario_min_queries=min_queries,
         seed=args.seed,
         eval_limit=args.eval_limit,
         host=args.host,
@@ -88,6 +140,32 @@ def run(args: argparse.Namespace) -> int:
     written = measure(config, StepProgress("measure", events=args.events))
     print(f"wrote {len(written)} results to {args.out} (run {run_id})")
     return 0
+
+
+DEFAULT_MIN_DURATION_S = 2.0
+DEFAULT_MIN_QUERIES = 64  # the fewest that LoadGen's early-stopping estimate of a p90 needs
+DEFAULT_OFFLINE_BATCHES = 4
+
+
+def _scenario_settings(args: argparse.Namespace) -> tuple[str, float, int]:
+    """(LoadGen's scenario name or "", minimum seconds, minimum queries or samples)."""
+    if args.scenario is None:
+        if args.min_duration is not None or args.min_queries is not None or args.mlperf_minimums:
+            raise UserError("--min-duration, --min-queries and --mlperf-minimums need --scenario.")
+        return "", 0.0, 1
+    from harness.bench.scenarios import OFFLINE, SCENARIOS, mlperf_minimums
+
+    scenario = SCENARIOS[args.scenario]
+    if args.mlperf_minimums:
+        if args.min_duration is not None or args.min_queries is not None:
+            raise UserError("--mlperf-minimums sets both minimums: drop --min-duration and --min-queries.")
+        minimum = mlperf_minimums(scenario)
+        return scenario, minimum.min_duration_s, minimum.min_query_count
+    queries = DEFAULT_MIN_QUERIES
+    if scenario == OFFLINE:
+        queries = DEFAULT_OFFLINE_BATCHES * max(args.batch)
+    duration = DEFAULT_MIN_DURATION_S if args.min_duration is None else args.min_duration
+    return scenario, duration, args.min_queries or queries
 
 
 def _check_writable(out: Path) -> None:

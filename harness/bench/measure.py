@@ -12,19 +12,19 @@ it starts the workers, gathers what they report, and writes one result per
 from __future__ import annotations
 
 import json
-import platform
 import secrets
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from harness import schema
-from harness.arches import arch_of_machine
 from harness.bench import manifest as mf
+from harness.bench import rounds
 from harness.bench import worker as wk
 from harness.bench.cgroup import memory_limit_bytes, oom_reason, read_oom_kills
 from harness.bench.eval_set import load_eval_archive
@@ -34,9 +34,13 @@ from harness.bench.result_writer import (
     VariantFacts,
     write_result_file,
 )
+from harness.bench.resume import pending_work
+from harness.bench.rounds import RoundPolicy
+from harness.bench.scenarios.rules import SINGLE_STREAM
 from harness.bench.sysinfo import collect_system_info
 from harness.bench.timing import round_orders
 from harness.errors import UserError
+from harness.intervals import group_by_round
 
 ALL = "all"
 WORKER_STOP_GRACE_S = 30
@@ -61,11 +65,27 @@ class MeasureConfig:
     host: str = "local"
     run_id: str = ""
     resume: bool = False
+    # rounds after the --processes base rounds, for the comparisons a claim rests on (rounds.py)
+    max_rounds: int = 0  # in all, at most; 0 or no budget: the base rounds only
+    rounds_budget_s: float = 0.0
+    target_half_width: float = 0.05
+    # an MLPerf LoadGen scenario instead of the fixed-batch loop: "SingleStream" (batch 1) or
+    # "Offline" (each batch); each worker runs it once per batch, for at least both minimums
+    scenario: str = ""
+    scenario_min_duration_s: float = 0.0
+    scenario_min_queries: int = 1
 
     def rounds_of(self, process_index: int) -> int:
-        """Rounds of one process: ``repeats`` shared out, the first processes taking the remainder."""
+        """Counted calls of one process per batch: ``repeats`` shared out, the first processes
+        taking the remainder; a scenario run counts as one."""
+        if self.scenario:
+            return 1
         share, remainder = divmod(self.repeats, self.processes)
         return share + (process_index < remainder)
+
+    def batch_sizes(self) -> tuple[int, ...]:
+        """The batches timed: SingleStream's queries hold one sample, whatever --batch says."""
+        return (1,) if self.scenario == SINGLE_STREAM else self.batches
 
 
 class WorkerFailure(Exception):
@@ -115,34 +135,52 @@ def measure(config: MeasureConfig, log: StepProgress | None = None) -> list[Path
     seed = config.seed if config.seed is not None else secrets.randbits(31)
     native = info.emulated is False
     facts = {name: VariantFacts(name, manifest.entry(name)) for name in evaluated}
-    batches_of = {v: tuple(b for b in sorted(config.batches) if (v, b) in todo) for v in timed}
+    batches_of = {v: tuple(b for b in sorted(config.batch_sizes()) if (v, b) in todo) for v in timed}
     batches_of = {v: b for v, b in batches_of.items() if b}
     timings = {(v, b): BatchTimings() for v, bs in batches_of.items() for b in bs}
     status = schema.STATUS_OK
-    rounds = list(round_orders(list(batches_of), min(config.processes, config.repeats), seed))
+    stop_reason = ""
+    orders = list(round_orders(list(batches_of), min(config.processes, config.repeats), seed))
     log.total = len(evaluated) + sum(
         len(batches_of[name]) * config.rounds_of(index)
-        for index, order in enumerate(rounds)
+        for index, order in enumerate(orders)
         for name in order
     )
-    log.reach(0, f"{len(evaluated)} variants, {len(rounds)} process round(s)")
+    log.reach(0, f"{len(evaluated)} variants, {len(orders)} process round(s)")
     try:
         for name in (v for v in evaluated if v not in batches_of):  # an untimed baseline: evaluate it
             _run_or_record(_job(config, name, (), 0, True, native), 0, facts, timings, log)
-        for process_index, order in enumerate(rounds):
+        for process_index, order in enumerate(orders):
             for position, name in enumerate(order):
                 if any(timings[(name, b)].error for b in batches_of[name]):
                     continue  # that variant's worker failed already
                 first = facts[name].predictions is None and process_index == 0
                 job = _job(config, name, batches_of[name], process_index, first, native)
                 _run_or_record(job, position, facts, timings, log)
+        stop_reason = f"{len(orders)} base round(s) (no rounds added: none asked)"
+        policy = RoundPolicy(config.max_rounds, config.rounds_budget_s, config.target_half_width)
+        if policy.adaptive and config.max_rounds > len(orders) and not config.scenario:
+            stop_reason = _add_rounds(
+                config, policy, len(orders), batches_of, facts, timings, log, seed, native
+            )
     except KeyboardInterrupt:
         status = schema.STATUS_INCOMPLETE
+        stop_reason = "interrupted"
         raise
     finally:
         written = [
             write_result_file(
-                config, manifest, info, facts, name, batch, timings[(name, batch)], status, seed, truth
+                config,
+                manifest,
+                info,
+                facts,
+                name,
+                batch,
+                timings[(name, batch)],
+                status,
+                seed,
+                truth,
+                stop_reason,
             )
             for (name, batch) in sorted(timings, key=lambda key: (key[1], timed.index(key[0])))
         ]
@@ -154,6 +192,52 @@ def measure(config: MeasureConfig, log: StepProgress | None = None) -> list[Path
             "the others are written. Fix the cause, then rerun the failed ones."
         )
     return written
+
+
+def _add_rounds(
+    config: MeasureConfig,
+    policy: RoundPolicy,
+    base_rounds: int,
+    batches_of: dict[str, tuple[int, ...]],
+    facts: dict[str, VariantFacts],
+    timings: dict[tuple[str, int], BatchTimings],
+    log: StepProgress,
+    seed: int,
+    native: bool,
+) -> str:
+    """Rounds after the base ones, of the variants whose comparisons are still wide; the reason
+    it stopped. A round starts only if a round as long as the last one fits in the budget."""
+    started = time.monotonic()
+    last_round_s = 0.0
+    process_index = base_rounds
+    batches = sorted({b for bs in batches_of.values() for b in bs})
+    while True:
+        by_round = {key: group_by_round(t.seconds, t.processes) for key, t in timings.items() if not t.error}
+        wide = rounds.too_wide(rounds.watched(list(batches_of), batches, by_round), by_round, policy)
+        if not wide:
+            return (
+                f"every watched interval within ±{policy.target_half_width:.0%} after {process_index} rounds"
+            )
+        if process_index >= policy.max_rounds:
+            return f"round limit of {policy.max_rounds} reached; still wide: {rounds.describe(wide)}"
+        spent = time.monotonic() - started
+        if spent + last_round_s > policy.budget_s:
+            return (
+                f"time budget of {policy.budget_s:g} s for added rounds spent after {process_index} "
+                f"rounds; still wide: {rounds.describe(wide)}"
+            )
+        plan = rounds.next_round(wide)
+        order = next(round_orders(sorted(plan), 1, seed + process_index))
+        log.total += sum(len(plan[name]) * config.rounds_of(process_index) for name in order)
+        log.log(f"round {process_index + 1}: {rounds.describe(wide)} still wide; timing {', '.join(order)}")
+        round_started = time.monotonic()
+        for position, name in enumerate(order):
+            if any(timings[(name, b)].error for b in batches_of[name]):
+                continue
+            job = _job(config, name, plan[name], process_index, False, native)
+            _run_or_record(job, position, facts, timings, log)
+        last_round_s = time.monotonic() - round_started
+        process_index += 1
 
 
 def _job(
@@ -177,6 +261,9 @@ def _job(
         evaluate=evaluate,
         eval_limit=config.eval_limit,
         profile=evaluate and native,  # the report uses profiles of native machines only
+        scenario=config.scenario,
+        scenario_min_duration_s=config.scenario_min_duration_s,
+        scenario_min_queries=config.scenario_min_queries,
     )
 
 
@@ -260,28 +347,11 @@ def _read_events(
             if event["index"] < job.calls:  # calls past --repeats' share (the seconds floor) are extra
                 detail = f"{job.variant} b{event['batch']}: call {event['index'] + 1}/{job.calls}"
                 log.advance(1, detail)
+        elif kind == wk.EVENT_SCENARIO:
+            slot = timings[(job.variant, event["batch"])]
+            for index, seconds in enumerate(event["run"]["latencies_s"]):
+                slot.add(seconds, job.process_index, index, position)
+            slot.scenario_runs.append({**event["run"], "process": job.process_index})
+            log.advance(1, f"{job.variant} {event['run']['scenario']} b{event['batch']}")
         elif kind == wk.EVENT_THROTTLING:
             timings[(job.variant, event["batch"])].add_throttling(event)
-
-
-def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]]:
-    """(variant, batch) pairs still to measure; with --resume, skip finished ones."""
-    todo = {(v, b) for v in timed for b in config.batches}
-    if not config.resume:
-        return todo
-    arch = arch_of_machine(platform.machine()) or platform.machine()
-    for variant, batch in list(todo):
-        probe = schema.Result(variant, "", batch, config.threads, config.run_id, host=config.host, arch=arch)
-        path = config.out / probe.file_name()
-        if not path.exists():
-            continue
-        try:
-            done = schema.load_result(path).status == schema.STATUS_OK
-        except schema.SchemaError as error:
-            print(f"resume: {path} is not a valid result ({error}); measuring it again.", file=sys.stderr)
-            done = False
-        if done:
-            todo.discard((variant, batch))
-        else:  # keep the unfinished file, out of the way of the new one
-            schema.set_aside(path)
-    return todo

@@ -46,6 +46,7 @@ class BatchTimings:
     positions: list[int] = field(default_factory=list)  # place of its process in the round's order
     peak_added_bytes: int | None = None
     throttling: dict[str, float] | None = None
+    scenario_runs: list[dict[str, Any]] = field(default_factory=list)  # one per process round
     error: str | None = None
     started_at: str = field(default_factory=lambda: now())
 
@@ -91,6 +92,7 @@ def write_result_file(
     status: str,
     seed: int,
     truth: EvalTruth,
+    rounds_stop_reason: str = "",
 ):
     """Write the result of one variant at one batch; UserError when the file cannot be written."""
     fact = facts[name]
@@ -108,7 +110,7 @@ def write_result_file(
             agreement = float(np.mean(fact.predictions == reference.predictions))
         if manifest.has_labels:
             correctness = paired_correctness(name, baseline, precision, fact, facts, truth)
-    warnings = schema.stability_warnings(timings.seconds) if timings.seconds else []
+    warnings = schema.stability_warnings(timings.seconds, timings.processes, name) if timings.seconds else []
     warnings += throttling_warning(timings.throttling)
     if status == schema.STATUS_INCOMPLETE:
         warnings.append(
@@ -165,6 +167,9 @@ def write_result_file(
         started_at=timings.started_at,
         finished_at=now(),
         warnings=warnings,
+        rounds_stop_reason=rounds_stop_reason,
+        scenario=config.scenario,
+        scenario_runs=timings.scenario_runs,
     )
     for key, value in schema.summarize_timings(timings.seconds, batch).items():
         setattr(result, key, value)

@@ -35,6 +35,7 @@ EVENT_EVALUATED = "evaluated"  # predictions, output_sample, kernel_path
 OUTPUT_SAMPLE_IMAGES = 32
 EVENT_READY = "ready"  # batch, added_bytes (batch buffers + warm-up, on top of the load), warmup_calls
 EVENT_CALL = "call"  # batch, index, seconds
+EVENT_SCENARIO = "scenario"  # batch, run (a scenarios.ScenarioRun as a dict)
 EVENT_THROTTLING = "throttling"  # batch, periods, throttled_periods, throttled_s (periods None: unknown)
 
 
@@ -54,6 +55,10 @@ class WorkerJob:
     evaluate: bool = False
     eval_limit: int | None = None
     profile: bool = False  # with the evaluation: where a call's time goes (native machines only)
+    # an MLPerf LoadGen scenario ("SingleStream", "Offline") run at each batch instead of the loop
+    scenario: str = ""
+    scenario_min_duration_s: float = 0.0
+    scenario_min_queries: int = 1
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -114,7 +119,10 @@ def run_job(job: WorkerJob) -> None:
 
         before = read_throttling()
         try:
-            time_calls(runner.call, job.calls, job.min_seconds, on_call)
+            if job.scenario:
+                emit(EVENT_SCENARIO, batch=batch, run=run_scenario_job(job, batch, runner.call))
+            else:
+                time_calls(runner.call, job.calls, job.min_seconds, on_call)
         finally:
             after = read_throttling()
             delta = after.since(before) if before and after else None
@@ -133,6 +141,16 @@ def run_job(job: WorkerJob) -> None:
             output_sample=sample,
             kernel_path=kernel_path,
         )
+
+
+def run_scenario_job(job: WorkerJob, batch: int, call) -> dict:
+    """One scenario run on the prepared batch, as a dict (LoadGen where it imports)."""
+    from harness.bench.scenarios import ScenarioSettings, run_scenario, shortfalls
+
+    settings = ScenarioSettings(job.scenario, job.scenario_min_duration_s, job.scenario_min_queries, batch)
+    log(f"  {job.scenario}: at least {settings.min_duration_s:g} s and {settings.min_query_count} queries")
+    run = run_scenario(settings, call)
+    return {**asdict(run), "mlperf_shortfalls": shortfalls(run)}
 
 
 def main(argv: list[str]) -> int:

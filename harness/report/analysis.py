@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from harness.report.accuracy_test import AccuracyTest, accuracy_tests
 from harness.report.isa import isa_label
 from harness.report.stats import RatioInterval, median_ratio_interval, paired_ratio_interval, point_ratio
-from harness.schema import STATUS_OK, VARIANTS, Result, summarize_timings
+from harness.schema import STATUS_OK, VARIANTS, Result, stability_warnings, summarize_timings
 
 # MLPerf-style: a quantized model passes when it keeps 99% of float top-1.
 ACCURACY_GATE = 0.99
@@ -45,6 +45,7 @@ class Row:
     p50_s: float | None = None
     p90_s: float | None = None
     throughput_ips: float | None = None
+    jitter: float | None = None  # p99 / p50 of the calls: the tail, shown, never a reason to withhold
     speedup: RatioInterval | None = None  # vs baseline_variant; None for the baseline itself
     top1: float | None = None  # fraction 0..1
     top1_delta_pt: float | None = None  # percentage points vs the float baseline
@@ -150,12 +151,13 @@ def _row(result: Result, baseline: Result | None) -> Row:
         p50_s=summary.get("p50_s", result.p50_s),
         p90_s=summary.get("p90_s", result.p90_s),
         throughput_ips=summary.get("throughput_ips", result.throughput_ips),
+        jitter=summary.get("jitter", result.jitter),
         top1=result.top1,
         agreement_with_float=result.agreement_with_float,
         accuracy_tests=accuracy_tests(result.paired_correctness),
         model_bytes=result.model_bytes,
         peak_rss_bytes=result.peak_rss_bytes,
-        warnings=list(dict.fromkeys(result.warnings)),
+        warnings=_warnings(result),
         kernel_flags=kernel_flags(result),
         profile=result.kernel_path.get("profile") if isinstance(result.kernel_path, dict) else None,
     )
@@ -192,6 +194,14 @@ def _timings_by_round(result: Result) -> dict[int, list[float]]:
     for process, seconds in zip(processes, result.timings_s, strict=True):
         rounds.setdefault(process, []).append(seconds)
     return rounds
+
+
+def _warnings(result: Result) -> list[str]:
+    """The result's warnings, its stability judged again from its raw timings by today's rule
+    (older results carry a per-call stdev rule that read a long tail as instability)."""
+    kept = [w for w in result.warnings if not w.startswith(("unstable:", "only ", "shortest repeat"))]
+    fresh = stability_warnings(result.timings_s, result.timing_process, result.variant)
+    return list(dict.fromkeys(fresh + kept)) if result.timings_s else list(dict.fromkeys(result.warnings))
 
 
 def unstable_reasons(row: Row) -> list[str]:

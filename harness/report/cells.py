@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from harness.report import fmt
 from harness.report.analysis import MachineTable, Row
 from harness.report.compare import Change, Comparison
+from harness.report.scenarios import ScenarioRow
 from harness.report.stats import SLOWER, invert
 from harness.report.verdicts import Reproduction
 
@@ -21,8 +22,10 @@ MACHINE_COLUMNS = (
     ("thr", "right"),
     ("p50 ms", "right"),
     ("p90 ms", "right"),
+    ("tail", "right"),  # p99 / p50: jitter, shown beside the centre, never a reason to withhold
     ("img/s", "right"),
     ("speed-up [95% CI]", "left"),
+    ("rnd", "right"),  # process rounds behind the interval: its unit of replication
     ("top-1", "right"),
     ("Δ pt", "right"),
     ("agree", "right"),
@@ -30,9 +33,9 @@ MACHINE_COLUMNS = (
     ("size", "right"),
     ("peak mem", "right"),
 )
-SPEEDUP_COLUMN = 7
+SPEEDUP_COLUMN = 8
 STATUS_COLUMN = 4
-GATE_COLUMN = 11
+GATE_COLUMN = 13
 
 REPRODUCTION_COLUMNS = (
     ("machine", "left"),
@@ -55,6 +58,52 @@ COMPARISON_COLUMNS = (
 CHANGE_COLUMN = 6
 
 
+SCENARIO_COLUMNS = (
+    ("machine", "left"),
+    ("scenario", "left"),
+    ("variant", "left"),
+    ("batch", "right"),
+    ("p90 ms", "right"),
+    ("ES p90 ms", "right"),  # LoadGen's early-stopping estimate of the p90
+    ("samples/s", "right"),
+    ("vs float32 [95% CI]", "left"),
+    ("rnd", "right"),
+    ("run s", "right"),
+    ("MLPerf-length", "left"),
+)
+
+
+def scenario_cells(row: ScenarioRow) -> list[str]:
+    """The cells of one scenario row, in SCENARIO_COLUMNS order."""
+    comparison = (
+        BASELINE if row.variant == row.baseline_variant else fmt.ratio(row.speedup, with_rounds=False)
+    )
+    rounds = str(row.speedup.rounds) if row.speedup and row.speedup.rounds else str(row.rounds)
+    return [
+        row.machine,
+        row.scenario,
+        row.variant,
+        str(row.batch),
+        fmt.ms(row.p90_s),
+        fmt.ms(row.early_stopping_p90_s),
+        fmt.rate(row.throughput_sps),
+        comparison,
+        rounds,
+        f"{row.duration_s:.1f}",
+        "no (shorter)" if row.shortfalls else "yes",
+    ]
+
+
+def scenario_caption(rows: list[ScenarioRow]) -> str:
+    """Which driver ran the scenarios, and the MLPerf minimums the runs fell short of, once each."""
+    drivers = sorted({f"{row.machine}: {row.driver}" for row in rows})
+    short = list(dict.fromkeys(text for row in rows for text in row.shortfalls))
+    lines = [f"driver: {driver}" for driver in drivers]
+    if short:
+        lines.append("shorter than MLPerf's minimums: " + "; ".join(short))
+    return "\n".join(lines)
+
+
 @dataclass
 class Note:
     """One message about one or more rows of a machine table."""
@@ -71,12 +120,17 @@ class Note:
 def machine_cells(row: Row) -> list[str]:
     """The machine-table cells of one row, in MACHINE_COLUMNS order."""
     marked = row.variant + (NOTE_MARK if row.warnings or row.kernel_flags or not row.ok else "")
-    cells = [marked, fmt.runtime(row.runtime), str(row.batch), str(row.threads)]
+    cells = [marked, fmt.runtime(row.runtime).split(" ")[0], str(row.batch), str(row.threads)]
     if row.ok:
-        cells += [fmt.ms(row.p50_s), fmt.ms(row.p90_s), fmt.rate(row.throughput_ips)]
+        jitter = fmt.DASH if row.jitter is None else f"{row.jitter:.1f}×"
+        cells += [fmt.ms(row.p50_s), fmt.ms(row.p90_s), jitter, fmt.rate(row.throughput_ips)]
     else:
-        cells += [row.status, fmt.DASH, fmt.DASH]
-    cells.append(BASELINE if row.is_baseline else fmt.ratio(row.speedup))
+        cells += [row.status, fmt.DASH, fmt.DASH, fmt.DASH]
+    if row.is_baseline:
+        cells += [BASELINE, ""]
+    else:
+        rounds = row.speedup.rounds if row.speedup and row.speedup.rounds else None
+        cells += [fmt.ratio(row.speedup, with_rounds=False), str(rounds) if rounds else fmt.DASH]
     cells += [
         fmt.percent(row.top1 if row.ok else None),
         fmt.points(row.top1_delta_pt),
@@ -158,6 +212,12 @@ def comparison_cells(change: Change) -> list[str]:
         significance,
         f"{fmt.percent(change.old_top1)} → {fmt.percent(change.new_top1)}",
     ]
+
+
+def runtime_versions(table: MachineTable) -> str:
+    """ "runtimes: TF 2.21.0, LiteRT 2.3.0": the versions the runtime column leaves out."""
+    versions = list(dict.fromkeys(fmt.runtime(row.runtime) for row in table.rows if row.runtime))
+    return f"runtimes: {', '.join(versions)}" if versions else ""
 
 
 def machine_title(table: MachineTable) -> tuple[str, str]:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.report.analysis import MachineTable, build_tables
 from harness.report.compare import Comparison
 from harness.report.headline import Headline, build_headlines
 from harness.report.load import LoadedResults
+from harness.report.scenarios import (
+    ScenarioRow,
+    ScenarioVerdict,
+    build_scenario_rows,
+    build_scenario_verdicts,
+)
 from harness.report.verdicts import Reproduction, Verdict, build_reproductions, build_verdicts
 
 DEFINITIONS = (
@@ -17,14 +23,18 @@ DEFINITIONS = (
     "every batch), so no other model, runtime or thread "
     "pool shares its process or cache; in each round every variant gets one process, in an order "
     "drawn from a recorded seed.",
-    "speed-up = median over process rounds of (float baseline median / variant median in that "
-    "round), same runtime family, host, arch, batch and threads: paired, since both ran back to back "
-    "in each round. [low–high] is a 95% bootstrap interval that resamples rounds, then timings within "
-    "each; an interval touching 1 means no measurable difference. Results without round data "
-    "compare medians, resampling each side on its own. With fewer than 5 timings the point ratio "
-    "is shown with no interval and no verdict.",
-    "a verdict on timings flagged unstable (stdev over 10% of the mean) or CPU-throttled says so "
-    "instead of claiming faster or slower.",
+    "speed-up = geometric mean over process rounds of (float baseline median / variant median in "
+    "that round), same runtime family, host, arch, batch and threads: paired, since both ran back to "
+    "back in each round. [low–high] is a 95% t-interval on the logs of those per-round ratios: the "
+    "round is the unit of replication, so the interval shows how the machine drifted between rounds "
+    "and is wide with few rounds; 'rnd' is how many rounds stand behind it. The comparisons a "
+    "verdict rests on get more rounds while their interval is wider than ±5% (within the profile's "
+    "time budget; each result records why rounds stopped). An interval touching 1 means no "
+    "measurable difference. Results without round data compare medians, resampling each side on "
+    "its own. With one round or fewer than 5 timings the point ratio has no interval and no verdict.",
+    "a verdict is withheld ('unstable') when a side's worker processes disagree on their median by "
+    "over 1.5× (the machine changed under it) or its CPU quota throttled it; the long tail of single "
+    "calls is shown as 'tail' (p99/p50) and never withholds a verdict.",
     "accuracy gate (MLPerf-style): a quantized model passes when its top-1 is at least 99% of the "
     "float model's top-1.",
     "tf-fakequant is the 2018 setup: the QAT graph run in TensorFlow, i.e. float kernels plus "
@@ -50,17 +60,21 @@ class Report:
     results_used: int
     comparison: Comparison | None = None
     definitions: tuple[str, ...] = DEFINITIONS
+    scenario_rows: list[ScenarioRow] = field(default_factory=list)
+    scenario_verdicts: list[ScenarioVerdict] = field(default_factory=list)
 
 
 def build_report(
     loaded: LoadedResults, sources: Sequence[str], comparison: Comparison | None = None
 ) -> Report:
     """Compute every row, verdict and reproduction line for one merged result set."""
-    tables = build_tables(loaded.results)
+    fixed_batch = [result for result in loaded.results if not result.scenario]
+    tables = build_tables(fixed_batch)
+    scenario_rows = build_scenario_rows(loaded.results)
     return Report(
         sources=list(sources),
         tables=tables,
-        headlines=build_headlines(tables, loaded.results),
+        headlines=build_headlines(tables, fixed_batch),
         verdicts=build_verdicts(tables),
         reproductions=build_reproductions(tables),
         file_warnings=list(loaded.file_warnings),
@@ -68,4 +82,6 @@ def build_report(
         superseded=loaded.superseded,
         results_used=len(loaded.results),
         comparison=comparison,
+        scenario_rows=scenario_rows,
+        scenario_verdicts=build_scenario_verdicts(scenario_rows),
     )

@@ -12,6 +12,7 @@ from harness.report import cells
 from harness.report.document import Report
 from harness.report.headline import HEADLINE_TITLE
 from harness.report.load import REPORT_KIND
+from harness.report.scenarios import MLPERF_NOTE
 
 REPORT_VERSION = 1
 
@@ -32,10 +33,12 @@ CSV_FIELDS = (
     "n_timings",
     "p50_ms",
     "p90_ms",
+    "jitter",
     "throughput_ips",
     "speedup",
     "speedup_ci_low",
     "speedup_ci_high",
+    "speedup_rounds",
     "top1",
     "top1_delta_pt",
     "agreement_with_float",
@@ -71,6 +74,7 @@ def to_markdown(report: Report) -> str:
         if emulation:
             out.append(f"**{emulation}**: rows below are never used in a speed verdict.\n")
         out.append(_table(cells.MACHINE_COLUMNS, [cells.machine_cells(row) for row in table.rows]))
+        out.append(f"\n{cells.runtime_versions(table)}\n")
         out += [f"- {_escape(cells.NOTE_MARK + ' ' + note.text)}" for note in cells.machine_notes(table)]
     if report.reproductions:
         out.append("\n## 2018 reproduction: the fake-quant graph is float kernels plus quantize ops\n")
@@ -78,6 +82,13 @@ def to_markdown(report: Report) -> str:
         out.append(_table(cells.REPRODUCTION_COLUMNS, rows))
         out += [f"- {_escape(line)}" for line in cells.reproduction_causes(report.reproductions)]
         out += ["", cells.REPRODUCTION_CAPTION]
+    if report.scenario_rows:
+        out.append("\n## Scenarios (MLPerf LoadGen's names and stopping rules)\n")
+        out.append(
+            _table(cells.SCENARIO_COLUMNS, [cells.scenario_cells(row) for row in report.scenario_rows])
+        )
+        out += [f"- {_escape(verdict.text)}" for verdict in report.scenario_verdicts]
+        out += ["", _escape(cells.scenario_caption(report.scenario_rows)), "", MLPERF_NOTE]
     if report.comparison is not None:
         comparison = report.comparison
         out.append(f"\n## Compared with {_escape(', '.join(comparison.old_sources))} (old → new)\n")
@@ -115,6 +126,7 @@ def to_csv(report: Report) -> str:
                     "speedup": speedup.ratio if speedup else None,
                     "speedup_ci_low": speedup.low if speedup else None,
                     "speedup_ci_high": speedup.high if speedup else None,
+                    "speedup_rounds": speedup.rounds if speedup else None,
                     "kernel_flags": "; ".join(row.kernel_flags),
                     "mcnemar": "; ".join(
                         f"{t.reference} b={t.only_reference_right} c={t.only_variant_right} p={t.p_value:.4g}"

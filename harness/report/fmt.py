@@ -26,13 +26,16 @@ def rate(images_per_s: float | None) -> str:
     return f"{images_per_s:.0f}" if images_per_s >= 100 else f"{images_per_s:.1f}"
 
 
-def ratio(interval: RatioInterval | None) -> str:
-    """ "1.27× [1.21–1.33]"."""
+def ratio(interval: RatioInterval | None, *, with_rounds: bool = True) -> str:
+    """ "1.27× [1.21–1.33]", and "(6 rounds)" after a paired one: the replication behind it."""
     if interval is None:
         return DASH
     if interval.low is None or interval.high is None:
+        if interval.rounds == 1:
+            return f"{interval.ratio:.2f}× (no interval, 1 round)"
         return f"{interval.ratio:.2f}× (no interval, n={interval.samples})"
-    return f"{interval.ratio:.2f}× [{interval.low:.2f}–{interval.high:.2f}]"
+    text = f"{interval.ratio:.2f}× [{interval.low:.2f}–{interval.high:.2f}]"
+    return text + (f" ({interval.rounds} rounds)" if interval.rounds and with_rounds else "")
 
 
 def percent(fraction: float | None) -> str:

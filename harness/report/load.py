@@ -19,11 +19,11 @@ from harness.schema import STATUS_OK, VARIANTS, Result, SchemaError, find_result
 REPORT_KIND = "quantbench.report"
 
 MERGE_RULE = (
-    "when the same (host, arch, variant, batch, threads) appears in several runs, "
+    "when the same (host, arch, variant, scenario, batch, threads) appears in several runs, "
     "the newest complete run is used (by finish time, then run id); older runs are set aside"
 )
 
-ResultKey = tuple[str, str, bool, str, int, int]
+ResultKey = tuple[str, str, bool, str, str, int, int]
 
 
 @dataclass
@@ -39,7 +39,8 @@ class LoadedResults:
 
 def result_key(result: Result) -> ResultKey:
     """What one measurement is of; emulated is part of it so QEMU never replaces native."""
-    return (result.host, result.arch, result.emulated, result.variant, result.batch, result.threads)
+    where = (result.host, result.arch, result.emulated)
+    return (*where, result.variant, result.scenario, result.batch, result.threads)
 
 
 def load_directories(

@@ -16,6 +16,7 @@ from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row
 from harness.report.compare import Comparison
 from harness.report.document import Report
 from harness.report.headline import HEADLINE_TITLE, Headline
+from harness.report.scenarios import MLPERF_NOTE
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
 from harness.report.verdicts import Verdict
 
@@ -41,6 +42,12 @@ def render_report(report: Report, console: Console) -> None:
     if report.reproductions:
         console.print()
         console.print(reproduction_table(report))
+    if report.scenario_rows:
+        console.print()
+        console.print(scenario_table(report))
+        console.print(
+            _bullets([Text(v.text, style=_verdict_style(v.speedup)) for v in report.scenario_verdicts])
+        )
     if report.comparison is not None:
         console.print()
         console.print(comparison_table(report.comparison))
@@ -56,6 +63,8 @@ def machine_table(table: MachineTable) -> Table:
     if emulation:
         title.append(f"  {emulation}", style="bold magenta")
     grid = _table(title, cells.MACHINE_COLUMNS, padding=(0, 0))
+    grid.caption = cells.runtime_versions(table)
+    grid.caption_justify = "left"
     for row in table.rows:
         texts = [Text(cell) for cell in cells.machine_cells(row)]
         _style_row(texts, row)
@@ -78,6 +87,24 @@ def headline_text(headline: Headline) -> Text:
 
 def verdict_text(verdict: Verdict) -> Text:
     return Text(verdict.text, style=OUTCOME_STYLE.get(verdict.outcome, "dim"))
+
+
+def scenario_table(report: Report) -> Table:
+    """MLPerf-style scenarios, by LoadGen's names, and how their runs compare with MLPerf's."""
+    grid = _table(
+        Text("Scenarios (MLPerf LoadGen's names and stopping rules)", style="bold"), cells.SCENARIO_COLUMNS
+    )
+    grid.caption = Text("\n".join([cells.scenario_caption(report.scenario_rows), MLPERF_NOTE]))
+    grid.caption_justify = "left"
+    for row in report.scenario_rows:
+        grid.add_row(
+            *[Text(cell) for cell in cells.scenario_cells(row)], style="dim" if row.emulated else None
+        )
+    return grid
+
+
+def _verdict_style(interval) -> str:
+    return OUTCOME_STYLE.get(interval.direction, "dim") if interval is not None else "dim"
 
 
 def reproduction_table(report: Report) -> Table:

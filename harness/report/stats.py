@@ -7,8 +7,9 @@ the order comparisons are computed in.
 Two designs. Paired, for variants timed in the same rounds of one run (each
 round runs every variant in a worker process of its own, back to back, so a
 round is one state of the machine that both sides saw): the statistic is the
-median over rounds of each round's ratio of medians, and the bootstrap
-resamples rounds, then timings within each. Unpaired, for timings from
+geometric mean over rounds of each round's ratio of medians, with a t-interval
+on their logs (``harness.intervals``: the round is the unit of replication).
+Unpaired, for timings from
 different runs or old results: each side is resampled on its own; the
 statistic is the ratio of medians.
 """
@@ -19,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from harness.intervals import paired_round_interval
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000
@@ -49,6 +52,7 @@ class RatioInterval:
     resamples: int = RESAMPLES
     method: str = UNPAIRED
     samples: int = 0  # the smaller side's timings
+    rounds: int = 0  # paired: the process rounds behind the interval (its unit of replication)
 
     @property
     def has_interval(self) -> bool:
@@ -109,38 +113,31 @@ def paired_ratio_interval(
     candidate: Mapping[int, Sequence[float]],
     *,
     confidence: float = CONFIDENCE,
-    resamples: int = RESAMPLES,
-    seed: int = SEED,
 ) -> RatioInterval | None:
-    """Bootstrap the speed-up from timings grouped by the round they ran in, paired on the round.
+    """The speed-up from timings grouped by the process round they ran in, paired on the round.
 
     In each round both sides ran back to back, so a round's ratio of medians cancels what
-    the machine did to both. The statistic is the median over rounds of that ratio; the
-    interval resamples rounds with replacement, then each side's timings within each chosen
-    round. Returns None with fewer than MIN_SAMPLES timings per side or a time that is not
-    positive.
+    the machine did to both, and the round is the unit of replication: the ratio is the
+    geometric mean of the per-round ratios and the interval a t-interval on their logs
+    (``harness.intervals``), wide with few rounds. With one common round the ratio has no
+    interval. Returns None with fewer than MIN_SAMPLES timings per side or a time that is
+    not positive.
     """
+    if confidence != CONFIDENCE:
+        raise ValueError("the paired interval is computed at 95 % only")
     rounds = sorted(set(reference) & set(candidate))
-    groups = [(np.asarray(reference[r], float), np.asarray(candidate[r], float)) for r in rounds]
-    groups = [(ref, cand) for ref, cand in groups if ref.size and cand.size]
-    if not groups or min(sum(g[0].size for g in groups), sum(g[1].size for g in groups)) < MIN_SAMPLES:
+    groups = [(list(reference[r]), list(candidate[r])) for r in rounds if reference[r] and candidate[r]]
+    if not groups or min(sum(len(g[0]) for g in groups), sum(len(g[1]) for g in groups)) < MIN_SAMPLES:
         return None
-    if min(min(ref.min(), cand.min()) for ref, cand in groups) <= 0:
+    if min(min(min(ref), min(cand)) for ref, cand in groups) <= 0:
         return None
-    rng = np.random.default_rng(seed)
-    statistics = np.empty(resamples)
-    for index in range(resamples):
-        chosen = rng.integers(0, len(groups), size=len(groups))
-        ratios = [
-            np.median(rng.choice(groups[g][0], groups[g][0].size))
-            / np.median(rng.choice(groups[g][1], groups[g][1].size))
-            for g in chosen
-        ]
-        statistics[index] = np.median(ratios)
-    low, high = _percentile_interval(statistics, confidence)
-    point = float(np.median([np.median(ref) / np.median(cand) for ref, cand in groups]))
-    samples = min(sum(g[0].size for g in groups), sum(g[1].size for g in groups))
-    return RatioInterval(point, low, high, confidence, resamples, PAIRED, samples)
+    interval = paired_round_interval(reference, candidate)
+    if interval is None:
+        return None
+    samples = min(sum(len(g[0]) for g in groups), sum(len(g[1]) for g in groups))
+    return RatioInterval(
+        interval.ratio, interval.low, interval.high, confidence, 0, PAIRED, samples, interval.rounds
+    )
 
 
 def point_ratio(reference_s: Sequence[float], candidate_s: Sequence[float]) -> RatioInterval | None:
@@ -170,4 +167,5 @@ def invert(interval: RatioInterval) -> RatioInterval:
         resamples=interval.resamples,
         method=interval.method,
         samples=interval.samples,
+        rounds=interval.rounds,
     )

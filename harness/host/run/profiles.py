@@ -26,6 +26,9 @@ class MeasurePass:
     # untimed and timed seconds per worker and batch, at least (None: measure's defaults)
     warmup_seconds: float | None = None
     min_seconds: float | None = None
+    # rounds added for the comparisons a verdict rests on, while wide (measure --max-rounds ...)
+    max_rounds: int = 0
+    rounds_budget_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,9 @@ def measure_command(
         command += ["--warmup-seconds", f"{measure_pass.warmup_seconds:g}"]
     if measure_pass.min_seconds is not None:
         command += ["--min-seconds", f"{measure_pass.min_seconds:g}"]
+    if measure_pass.max_rounds and measure_pass.rounds_budget_s:
+        command += ["--max-rounds", str(measure_pass.max_rounds)]
+        command += ["--rounds-budget", f"{measure_pass.rounds_budget_s:g}"]
     if resume:
         command.append("--resume")
     return command

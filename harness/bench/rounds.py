@@ -1,0 +1,122 @@
+"""When measure adds process rounds: the comparisons a reader acts on, until they are narrow.
+
+The base rounds time every variant. After them, the comparisons that the report turns
+into claims (each runtime's verdict pair and the headline pair, at every batch) are
+checked with the report's own interval (``harness.intervals``); while one is wider than
+the target, measure runs another round of just the variants in wide comparisons, at
+just those batches, until all are narrow, the rounds' time budget is spent, or the round
+limit is reached. Why it stopped is recorded in every result.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from harness import schema
+from harness.intervals import paired_round_interval, process_disagreement
+from harness.runtime_registry import runtimes
+
+# Precisions a headline compares (as the report's headline: int8 of any kind vs float32).
+HEADLINE_INT8 = ("int8", "int8-qat", "dynamic-int8")
+HEADLINE_FLOAT = "fp32"
+
+
+RoundTimings = Mapping[tuple[str, int], Mapping[int, list[float]]]  # (variant, batch) -> round -> s
+
+
+@dataclass(frozen=True)
+class RoundPolicy:
+    """How far measure goes to earn a verdict (the profile sets it)."""
+
+    max_rounds: int  # process rounds in all, at most (the base rounds included)
+    budget_s: float  # seconds that rounds after the base ones may take, at most
+    target_half_width: float = 0.05  # an interval within +-5 % of its ratio is narrow enough
+
+    @property
+    def adaptive(self) -> bool:
+        return self.budget_s > 0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Reference vs candidate at one batch: one claim the report makes."""
+
+    reference: str
+    candidate: str
+    batch: int
+
+    @property
+    def variants(self) -> tuple[str, str]:
+        return (self.reference, self.candidate)
+
+
+def verdict_pairs(timed: Sequence[str]) -> list[tuple[str, str]]:
+    """(float baseline, int8 variant) of each runtime's verdict, among the timed variants."""
+    pairs = []
+    for runtime in runtimes():
+        for variant in runtime.variants:
+            if variant.verdict_name and variant.name in timed and variant.baseline in timed:
+                pairs.append((variant.baseline, variant.name))
+                break  # the report's verdict takes the runtime's first declared one
+    return pairs
+
+
+def headline_pair(medians: Mapping[str, float]) -> tuple[str, str] | None:
+    """(fastest float32, fastest int8) by median so far, as the report's headline picks them."""
+    int8 = [v for v in medians if schema.VARIANTS[v][1] in HEADLINE_INT8]
+    floats = [v for v in medians if schema.VARIANTS[v][1] == HEADLINE_FLOAT]
+    if not int8 or not floats:
+        return None
+    return (min(floats, key=medians.__getitem__), min(int8, key=medians.__getitem__))
+
+
+def watched(timed: Sequence[str], batches: Sequence[int], by_round: RoundTimings) -> list[Comparison]:
+    """Every comparison a claim rests on: verdict pairs and the headline pair at each batch."""
+    comparisons = []
+    for batch in batches:
+        pairs = verdict_pairs(timed)
+        medians = {
+            v: statistics.median([t for group in by_round[(v, batch)].values() for t in group])
+            for v in timed
+            if by_round.get((v, batch))
+        }
+        headline = headline_pair(medians)
+        if headline is not None and headline not in pairs:
+            pairs.append(headline)
+        comparisons += [Comparison(ref, cand, batch) for ref, cand in pairs]
+    return comparisons
+
+
+def too_wide(
+    comparisons: Sequence[Comparison], by_round: RoundTimings, policy: RoundPolicy
+) -> list[Comparison]:
+    """The comparisons whose interval is missing or wider than the target.
+
+    A comparison whose side has processes that disagree is left out: more rounds cannot
+    make a moved centre agree, and the report withholds that claim anyway.
+    """
+    wide = []
+    for comparison in comparisons:
+        sides = [by_round.get((v, comparison.batch)) or {} for v in comparison.variants]
+        if any(process_disagreement(side) for side in sides):
+            continue
+        interval = paired_round_interval(sides[0], sides[1])
+        if interval is None or interval.half_width is None or interval.half_width > policy.target_half_width:
+            wide.append(comparison)
+    return wide
+
+
+def next_round(wide: Sequence[Comparison]) -> dict[str, tuple[int, ...]]:
+    """{variant: its batches} that the next round times: each side of each wide comparison."""
+    batches: dict[str, set[int]] = {}
+    for comparison in wide:
+        for variant in comparison.variants:
+            batches.setdefault(variant, set()).add(comparison.batch)
+    return {variant: tuple(sorted(found)) for variant, found in batches.items()}
+
+
+def describe(comparisons: Sequence[Comparison]) -> str:
+    """ "tflite-int8 vs tflite-fp32 at batch 1, ..." for the log and the stop reason."""
+    return ", ".join(f"{c.candidate} vs {c.reference} at batch {c.batch}" for c in comparisons)
