@@ -126,7 +126,7 @@ def test_quick_profile_times_fewer_repeats_on_fewer_images_when_emulated():
 def test_full_profile_adds_batch_10000_natively_with_fewer_repeats():
     full = profiles.get_profile("full")
     assert [p.batches for p in full.passes(emulated=True)] == [(1, 64)]
-    batches = [p.batches for p in full.passes(emulated=False)]
+    batches = [p.batches for p in full.passes(emulated=False) if not p.scenario]
     assert batches == [(1, 64), (10_000,)]
     big = full.passes(emulated=False)[1]
     assert big.repeats < full.passes(emulated=False)[0].repeats
@@ -468,3 +468,22 @@ def test_outcomes_are_classified_with_a_reason(state, kind, phrase):
     exit_code = state.pop("exit_code")
     got_kind, reason = runner.classify(exit_code, memory_bytes=2**30, **state)
     assert got_kind == kind and phrase in reason
+
+
+def test_the_full_profile_runs_both_scenarios_natively_with_short_minimums():
+    from harness.bench import cli_measure
+
+    scenario_passes = [p for p in profiles.FULL.native if p.scenario]
+    assert {p.scenario for p in scenario_passes} == {"SingleStream", "Offline"}
+    assert not any(p.scenario for p in profiles.FULL.emulated + profiles.QUICK.native)
+    for measure_pass in scenario_passes:
+        command = profiles.measure_command(
+            measure_pass, artifacts="/a", out="/o", threads=2, host_label="l", run_id="R"
+        )
+        args = bench_args(command, cli_measure)
+        scenario, duration, queries = cli_measure._scenario_settings(args)
+        assert scenario == measure_pass.scenario and args.processes >= 3
+        assert (duration, queries) == (
+            measure_pass.scenario_min_duration_s,
+            measure_pass.scenario_min_queries,
+        )

@@ -152,7 +152,12 @@ def test_both_arches_run_end_to_end_and_emulated_outputs_match_native(both_arche
     assert set(amd64) == {(v, b) for v in VARIANTS for b in BATCHES}
     assert set(arm64) == {(v, b) for v in VARIANTS for b in EMULATED_BATCHES}
     assert all(r.emulated is False and r.host == "local" for r in amd64.values())
-    assert all(r.processes == QUICK.native[0].processes for r in amd64.values())
+    # every variant has the base rounds; the comparisons a verdict rests on may have more
+    assert all(r.processes >= QUICK.native[0].processes for r in amd64.values())
+    assert all(
+        r.processes <= max(QUICK.native[0].max_rounds, QUICK.native[0].processes) for r in amd64.values()
+    )
+    assert all(r.rounds_stop_reason for r in amd64.values())
     assert all(r.emulated and r.host == "local" for r in arm64.values())
     for key, result in {**amd64, **arm64}.items():
         assert result.status == "ok", (key, result.arch, result.error)

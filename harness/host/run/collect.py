@@ -52,12 +52,14 @@ class Expected:
     threads: int
     batches: tuple[int, ...]
     artifacts: Artifacts
+    scenario: str = ""  # an MLPerf LoadGen scenario pass ("SingleStream", "Offline"), else ""
 
     def pairs(self) -> list[tuple[str, int]]:
         return [(a.variant, batch) for batch in self.batches for a in self.artifacts.variants]
 
     def file_name(self, variant: str, batch: int) -> str:
         probe = schema.Result(variant, "", batch, self.threads, self.run_id, host=self.host, arch=self.arch)
+        probe.scenario = self.scenario
         return probe.file_name()
 
 
@@ -119,6 +121,7 @@ def missing_result(
         arch=expected.arch,
         emulated=expected.emulated,
         versions={"model": expected.artifacts.model},
+        scenario=expected.scenario,
         started_at=now,
         finished_at=now,
         warnings=[f"no measurement: the {expected.arch} container {reason}"],
@@ -127,7 +130,11 @@ def missing_result(
 
 def undelivered(expected: Expected, delivered: list[schema.Result], done: set[tuple[str, int]]) -> list:
     """(variant, batch) pairs owed by the container that neither it nor an earlier run delivered."""
-    got = {(r.variant, r.batch) for r in delivered if r.run_id == expected.run_id and r.arch == expected.arch}
+    got = {
+        (r.variant, r.batch)
+        for r in delivered
+        if r.run_id == expected.run_id and r.arch == expected.arch and r.scenario == expected.scenario
+    }
     return [pair for pair in expected.pairs() if pair not in got and pair not in done]
 
 

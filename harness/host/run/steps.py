@@ -122,7 +122,14 @@ def measure(
     image, label = image_tag(target.arch), target.engine.label
     threads = max(1, int(target.limits.cpus))
     expected = collect.Expected(
-        run_id, label, target.arch, target.emulated, threads, measure_pass.batches, artifacts
+        run_id,
+        label,
+        target.arch,
+        target.emulated,
+        threads,
+        measure_pass.batches,
+        artifacts,
+        measure_pass.scenario,
     )
     step = f"measure{index + 1}"
     done = collect.finished_pairs(config.results_dir, expected) if config.resume else set()
@@ -136,6 +143,7 @@ def measure(
     )
     mode = "emulated" if target.emulated else "native"
     title = f"{target.arch} {mode} on {label} b{','.join(map(str, measure_pass.batches))}"
+    title += f" {measure_pass.scenario}" if measure_pass.scenario else ""
     try:
         volumes.make_dirs(target.client, image, results_volume, "out")
         if done:  # the bench's --resume skips what is already there
