@@ -57,6 +57,7 @@ class Row:
     warnings: list[str] = field(default_factory=list)
     kernel_flags: list[str] = field(default_factory=list)
     profile: dict | None = None  # where a call's time went (TF profiler), for fake-quant graphs
+    rounds_stop_reason: str = ""  # why measure stopped adding process rounds
 
     @property
     def is_baseline(self) -> bool:
@@ -160,6 +161,7 @@ def _row(result: Result, baseline: Result | None) -> Row:
         warnings=_warnings(result),
         kernel_flags=kernel_flags(result),
         profile=result.kernel_path.get("profile") if isinstance(result.kernel_path, dict) else None,
+        rounds_stop_reason=result.rounds_stop_reason,
     )
     if not row.ok:
         return row  # a failed or interrupted run is listed, never compared

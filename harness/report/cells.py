@@ -110,7 +110,7 @@ class Note:
 
     rows: str  # "all rows" or "tflite-int8 (batch 8, 4 thr), ..."
     message: str
-    kind: str  # "error", "kernel" or "warning"
+    kind: str  # "error", "kernel", "warning" or "info"
 
     @property
     def text(self) -> str:
@@ -151,6 +151,8 @@ def machine_notes(table: MachineTable) -> list[Note]:
             messages.append((f"{row.status}: {row.error or 'no error recorded'}", "error"))
         messages += [(f"kernel path: {flag}", "kernel") for flag in row.kernel_flags]
         messages += [(f"WARNING: {warning}", "warning") for warning in row.warnings]
+        if row.rounds_stop_reason and not table.emulated:
+            messages.append((f"rounds: {row.rounds_stop_reason}", "info"))
         for message in messages:
             rows_by_message.setdefault(message, []).append(row)
     notes = []

@@ -22,7 +22,7 @@ from harness.report.verdicts import Verdict
 
 OUTCOME_STYLE = {FASTER: "green", SLOWER: "red", NO_DIFFERENCE: "yellow"}
 GATE_STYLE = {GATE_PASS: "green", GATE_FAIL: "bold red"}
-NOTE_STYLE = {"error": "red", "kernel": "yellow", "warning": "yellow"}
+NOTE_STYLE = {"error": "red", "kernel": "yellow", "warning": "yellow", "info": "dim"}
 
 
 def render_report(report: Report, console: Console) -> None:
