@@ -487,3 +487,23 @@ def test_the_full_profile_runs_both_scenarios_natively_with_short_minimums():
             measure_pass.scenario_min_duration_s,
             measure_pass.scenario_min_queries,
         )
+
+
+def test_an_emulated_int8_output_closer_to_float_than_a_straying_native_one_is_unverified_not_failed():
+    """x86 without VNNI: ORT's U8S8 kernels saturate, so the native int8 output is the one off."""
+    float_sample = [[0.9, 0.1], [0.2, 0.8]]
+    native_float = _result("ort-fp32", predictions=[0, 1], sample=float_sample, sha="f")
+    native_int8 = _result("ort-int8", predictions=[1, 1], sample=[[0.6, 0.4], [0.2, 0.8]], sha="i")
+    references = verify.native_references([native_float, native_int8])
+    emulated = _result(
+        "ort-int8", emulated=True, predictions=[0, 1], sample=[[0.88, 0.12], [0.2, 0.8]], sha="i"
+    )
+    emulated.baseline_variant = "ort-fp32"
+    checked = verify.check_emulated(emulated, references)
+    assert checked.status == "ok"
+    assert any(
+        "NOT verified" in w and "native 0.3, emulated 0.02 from ort-fp32" in w for w in checked.warnings
+    )
+    wrong = _result("ort-int8", emulated=True, predictions=[1, 0], sample=[[0.1, 0.9], [0.9, 0.1]], sha="i")
+    wrong.baseline_variant = "ort-fp32"
+    assert verify.check_emulated(wrong, references).status == "failed"  # a wrong kernel strays further

@@ -40,6 +40,10 @@ TOLERANCE = {
 }
 DEFAULT_TOLERANCE = 1e-2
 INTEGER_PRECISIONS = ("int8", "int8-qat")
+# An emulated int8 output this many times closer to float32 than the native int8 output: the
+# native run strayed (measured on an AVX2-only Zen 3, tiny model: ORT static int8 native 0.26
+# from its float32, emulated arm64 0.035-0.047; on an AVX-512 VNNI CPU the two were bit-exact).
+NATIVE_STRAY_FACTOR = 3.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +125,7 @@ def check_emulated(
         "native_reference": reference.source,
     }
     if result.output_sample and reference.output_sample:
-        return _check_probabilities(result, reference, kernel_path)
+        return _check_probabilities(result, reference, kernel_path, references)
     if agreement >= minimum:
         return dataclasses.replace(result, kernel_path=kernel_path)
     differ = compared - round(agreement * compared)
@@ -132,7 +136,34 @@ def check_emulated(
     return _failed(result, kernel_path, reason, f"{reason}; needs {100 * minimum:.0f}%")
 
 
-def _check_probabilities(result: Result, reference: Reference, kernel_path: dict) -> Result:
+def _native_further_from_float(
+    result: Result, reference: Reference, references: dict[tuple[str, str], Reference]
+) -> str:
+    """A description when the emulated int8 output is far closer to the native float32 output
+    than the native int8 output is ("native 0.26, emulated 0.035 from tflite-fp32"), else "".
+
+    A wrong emulated kernel moves outputs away from float by tenths, so it never passes this.
+    """
+    if result.precision not in INTEGER_PRECISIONS or not result.baseline_variant:
+        return ""
+    floats = [  # the float32 of the same native run as the int8 reference: the same model
+        r
+        for (variant, _), r in references.items()
+        if variant == result.baseline_variant and r.source == reference.source
+    ]
+    if not floats or not floats[0].output_sample:
+        return ""
+    float_sample = floats[0].output_sample
+    native, _ = largest_difference(list(map(list, reference.output_sample)), float_sample)
+    emulated, _ = largest_difference(result.output_sample, float_sample)
+    if native > TOLERANCE["fakequant"] and emulated < native / NATIVE_STRAY_FACTOR:
+        return f"native {native:.3g}, emulated {emulated:.3g} from {result.baseline_variant}"
+    return ""
+
+
+def _check_probabilities(
+    result: Result, reference: Reference, kernel_path: dict, references: dict[tuple[str, str], Reference]
+) -> Result:
     """ok when every probability of the shared sample images is within the precision's tolerance."""
     difference, images = largest_difference(result.output_sample, reference.output_sample)
     precision = result.precision or "this precision"
@@ -153,6 +184,16 @@ def _check_probabilities(result: Result, reference: Reference, kernel_path: dict
     }
     if images and difference <= tolerance:
         return dataclasses.replace(result, kernel_path=kernel_path)
+    off_reference = _native_further_from_float(result, reference, references)
+    if off_reference:
+        # The native run is the one that strayed (x86 without VNNI: ONNX Runtime's U8S8 kernels
+        # saturate 16-bit sums of pairs, vpmaddubsw); a correct emulated output cannot match it.
+        warning = (
+            f"emulated outputs NOT verified: they differ from native by {difference:.3g}, but it is the "
+            f"native output that strays from float32 ({off_reference}); the native CPU's int8 "
+            "kernels round differently, so there is no reference to check against here."
+        )
+        return dataclasses.replace(result, kernel_path=kernel_path, warnings=[*result.warnings, warning])
     reason = (
         f"emulated outputs differ from native: max |Δ probability| {difference:.3g} over {images} images "
         f"(tolerance {tolerance:g} for {precision})"
