@@ -165,7 +165,11 @@ def test_both_arches_run_end_to_end_and_emulated_outputs_match_native(both_arche
         # class probabilities of the emulated --eval-limit images, within the precision's tolerance
         native_images = len(amd64[(result.variant, result.batch)].predictions)
         assert result.kernel_path["native_difference_images"] == min(EMULATED_EVAL_LIMIT, native_images)
-        assert result.kernel_path["native_max_abs_difference"] <= result.kernel_path["native_tolerance"]
+        within = result.kernel_path["native_max_abs_difference"] <= result.kernel_path["native_tolerance"]
+        # or the native int8 output is the one that strays from float32 (x86 without VNNI: ONNX
+        # Runtime's U8S8 kernels saturate), and the emulated one stays ok, marked unverified
+        unverified = any("NOT verified" in w and "native output that strays" in w for w in result.warnings)
+        assert within or unverified, (result.variant, result.kernel_path, result.warnings)
         assert result.repeats >= QUICK.emulated[0].repeats and result.processes == 1
     assert "quantbench report" in proc.stdout  # the run ends with its report
 
