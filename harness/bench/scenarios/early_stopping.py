@@ -156,14 +156,21 @@ def min_passing_queries(
     while not passes(passing):
         failing, step = passing, step * 2
         passing = failing + step
-    while passing - failing > 1:
-        middle = (failing + passing) // 2
-        if passes(middle):
-            passing = middle
-        else:
-            failing = middle
+    passing = _first_true(failing, passing, passes)
     _MIN_PASSING[key] = passing
     return passing
+
+
+def _first_true(false_at: int, true_at: int, predicate: Callable[[int], bool]) -> int:
+    """The smallest n in (false_at, true_at] with predicate(n), for a predicate that is false
+    up to some point and true after it (bisection)."""
+    while true_at - false_at > 1:
+        middle = (false_at + true_at) // 2
+        if predicate(middle):
+            true_at = middle
+        else:
+            false_at = middle
+    return true_at
 
 
 def min_queries(percentile: float = SINGLE_STREAM_PERCENTILE) -> int:
@@ -187,13 +194,7 @@ def discard_count(queries: int, percentile: float = SINGLE_STREAM_PERCENTILE) ->
     fitting, too_many = 1, 2
     while fits(too_many):
         fitting, too_many = too_many, too_many * 2
-    while too_many - fitting > 1:
-        middle = (fitting + too_many) // 2
-        if fits(middle):
-            fitting = middle
-        else:
-            too_many = middle
-    return fitting
+    return _first_true(fitting, too_many, lambda t: not fits(t)) - 1
 
 
 def early_stopping_estimate(

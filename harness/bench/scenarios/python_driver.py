@@ -15,10 +15,11 @@ from harness.bench.scenarios.early_stopping import early_stopping_estimate, load
 from harness.bench.scenarios.rules import ScenarioRun, ScenarioSettings, minimum_shortfalls
 
 
-def run_single_stream(settings: ScenarioSettings, call: Callable[[], None], driver: str) -> ScenarioRun:
-    """Batch-1 queries back to back until both minimums are met, LoadGen's way: it stops after
-    the first query that brings the count to ``min_query_count`` and was issued at least
-    ``min_duration_s`` after the first (its duration is the last issue time, not the last end)."""
+def _call_until(
+    call: Callable[[], None], enough: Callable[[int, float, float], bool]
+) -> tuple[list[float], float]:
+    """Time back-to-back calls until ``enough(calls, issued, done)`` (seconds since the start);
+    returns every call's latency and the run's duration (start to the last completion)."""
     clock = time.perf_counter
     latencies: list[float] = []
     start = clock()
@@ -27,9 +28,18 @@ def run_single_stream(settings: ScenarioSettings, call: Callable[[], None], driv
         call()
         done = clock()
         latencies.append(done - issued)
-        if len(latencies) >= settings.min_query_count and issued - start >= settings.min_duration_s:
-            break
-    duration = done - start
+        if enough(len(latencies), issued - start, done - start):
+            return latencies, done - start
+
+
+def run_single_stream(settings: ScenarioSettings, call: Callable[[], None], driver: str) -> ScenarioRun:
+    """Batch-1 queries back to back until both minimums are met, LoadGen's way: it stops after
+    the first query that brings the count to ``min_query_count`` and was issued at least
+    ``min_duration_s`` after the first (its duration is the last issue time, not the last end)."""
+    latencies, duration = _call_until(
+        call,
+        lambda calls, issued, _done: calls >= settings.min_query_count and issued >= settings.min_duration_s,
+    )
     queries = len(latencies)
     return ScenarioRun(
         scenario=settings.scenario,
@@ -58,20 +68,11 @@ def run_offline(settings: ScenarioSettings, call: Callable[[], None], driver: st
     and calls a run that finishes early too short; here the calls simply go on until both
     minimums are met, which is the outcome LoadGen's count aims at. Every call is a whole batch.
     """
-    clock = time.perf_counter
-    latencies: list[float] = []
-    start = clock()
-    while True:
-        issued = clock()
-        call()
-        done = clock()
-        latencies.append(done - issued)
-        if (
-            len(latencies) * settings.batch >= settings.min_query_count
-            and done - start >= settings.min_duration_s
-        ):
-            break
-    duration = done - start
+    latencies, duration = _call_until(
+        call,
+        lambda calls, _issued, done: calls * settings.batch >= settings.min_query_count
+        and done >= settings.min_duration_s,
+    )
     samples = len(latencies) * settings.batch
     return ScenarioRun(
         scenario=settings.scenario,

@@ -66,6 +66,20 @@ EMULATED = {"warmup_seconds": 0.0, "min_seconds": 0.0, "processes": 1, "eval_lim
 MAX_ROUNDS = 10
 ADDED_ROUNDS_BUDGET_S = 60.0
 
+
+def scenario_pass(scenario: str, *, batch: int, min_queries: int) -> MeasurePass:
+    """A scenario pass of 3 process rounds, each run lasting at least 2 s and min_queries."""
+    return MeasurePass(
+        (batch,),
+        warmup=3,
+        repeats=3,
+        processes=3,
+        scenario=scenario,
+        scenario_min_duration_s=2.0,
+        scenario_min_queries=min_queries,
+    )
+
+
 QUICK = Profile(
     "quick",
     native=(
@@ -86,24 +100,8 @@ FULL = Profile(
         MeasurePass((10_000,), warmup=1, repeats=6),
         # MLPerf-style scenarios, far shorter than MLPerf's 600 s (the report says so): 3 process
         # rounds of a 2 s run per variant give the paired interval of each scenario's verdict
-        MeasurePass(
-            (1,),
-            warmup=3,
-            repeats=3,
-            processes=3,
-            scenario="SingleStream",
-            scenario_min_duration_s=2.0,
-            scenario_min_queries=64,
-        ),
-        MeasurePass(
-            (64,),
-            warmup=3,
-            repeats=3,
-            processes=3,
-            scenario="Offline",
-            scenario_min_duration_s=2.0,
-            scenario_min_queries=256,
-        ),
+        scenario_pass("SingleStream", batch=1, min_queries=64),
+        scenario_pass("Offline", batch=64, min_queries=256),
     ),
     emulated=(MeasurePass((1, 64), warmup=0, repeats=EMULATED_REPEATS, **EMULATED),),
     note="batch 10000 is not run under emulation (hours per float call under QEMU, and emulated "
