@@ -7,7 +7,7 @@ import pytest
 
 from harness.bench import rounds
 from harness.intervals import (
-    MAX_PROCESS_SPREAD,
+    MAX_PROCESS_DEVIATION,
     log_t_interval,
     paired_round_interval,
     process_disagreement,
@@ -75,11 +75,20 @@ def test_a_long_tail_with_agreeing_medians_is_stable():
 
 def test_two_processes_whose_medians_differ_by_1_7x_disagree():
     found = process_disagreement(timings_by_round([19.9e-3, 33.6e-3]))
-    assert found is not None and found.slow_process == 1 and found.fast_process == 0
+    assert found is not None and found.outliers == (0, 1)  # no centre: neither can be trusted
     assert found.spread == pytest.approx(33.6 / 19.9, rel=0.02)
-    assert found.spread > MAX_PROCESS_SPREAD
     text = found.describe("tflite-int8-qat")
-    assert "tflite-int8-qat's processes disagree: process 2 ran at 33." in text
+    assert "tflite-int8-qat's processes disagree: process 1 at 19." in text and "process 2 at 33." in text
+    assert process_disagreement(timings_by_round([19.9e-3, 28.5e-3])) is None  # 1.43x: 1.2x from the middle
+
+
+def test_one_outlier_among_many_processes_leaves_a_centre_and_two_do_not():
+    steady = [3.0e-3, 3.1e-3, 2.9e-3, 3.05e-3, 2.95e-3]
+    assert process_disagreement(timings_by_round([*steady, 5.5e-3])) is None  # 5 of 6 agree
+    found = process_disagreement(timings_by_round([3.0e-3, 3.1e-3, 5.5e-3, 5.6e-3]))
+    assert found is not None and len(found.outliers) >= 2
+    assert all(max(m / found.centre_s, found.centre_s / m) > MAX_PROCESS_DEVIATION for m in
+               (found.medians_s[p] for p in found.outliers))  # fmt: skip
 
 
 def test_adaptive_rounds_watch_verdict_and_headline_pairs_and_stop_when_narrow():

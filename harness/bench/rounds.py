@@ -92,18 +92,15 @@ def watched(timed: Sequence[str], batches: Sequence[int], by_round: RoundTimings
 def too_wide(
     comparisons: Sequence[Comparison], by_round: RoundTimings, policy: RoundPolicy
 ) -> list[Comparison]:
-    """The comparisons whose interval is missing or wider than the target.
-
-    A comparison whose side has processes that disagree is left out: more rounds cannot
-    make a moved centre agree, and the report withholds that claim anyway.
-    """
+    """The comparisons whose interval is missing or wider than the target, or with a side whose
+    processes disagree (more processes can show where its centre is)."""
     wide = []
     for comparison in comparisons:
         sides = [by_round.get((v, comparison.batch)) or {} for v in comparison.variants]
-        if any(process_disagreement(side) for side in sides):
-            continue
         interval = paired_round_interval(sides[0], sides[1])
-        if interval is None or interval.half_width is None or interval.half_width > policy.target_half_width:
+        narrow = interval is not None and interval.half_width is not None
+        narrow = narrow and interval.half_width <= policy.target_half_width
+        if not narrow or any(process_disagreement(side) for side in sides):
             wide.append(comparison)
     return wide
 

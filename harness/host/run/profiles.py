@@ -64,7 +64,7 @@ EMULATED = {"warmup_seconds": 0.0, "min_seconds": 0.0, "processes": 1, "eval_lim
 # rounds after the base ones while their interval is wider than +-5 %, up to ADDED_ROUNDS_BUDGET_S
 # (measure --max-rounds/--rounds-budget): the interval's precision comes from rounds, not calls.
 MAX_ROUNDS = 10
-ADDED_ROUNDS_BUDGET_S = 60.0
+ADDED_ROUNDS_BUDGET_S = 90.0
 
 
 def scenario_pass(scenario: str, *, batch: int, min_queries: int) -> MeasurePass:
