@@ -95,6 +95,20 @@ def paired_round_interval(
     return log_t_interval(round_ratios(reference, candidate))
 
 
+def _off_centre(values: Mapping[int, float]) -> tuple[float, tuple[int, ...]] | None:
+    """(median, keys off it) when fewer than MIN_AGREEING of values lie within
+    MAX_PROCESS_DEVIATION of their median; None when they have a centre (or are too few)."""
+    if len(values) < 2 or min(values.values()) <= 0:
+        return None
+    centre = statistics.median(values.values())
+    outliers = tuple(
+        k for k, v in sorted(values.items()) if max(v / centre, centre / v) > MAX_PROCESS_DEVIATION
+    )
+    if len(values) - len(outliers) >= MIN_AGREEING * len(values):
+        return None
+    return centre, outliers
+
+
 @dataclass(frozen=True)
 class ProcessDisagreement:
     """A variant's processes that do not agree on one centre: too few lie near their median."""
@@ -110,10 +124,10 @@ class ProcessDisagreement:
     def describe(self, variant: str) -> str:
         shown = ", ".join(f"process {p + 1} at {self.medians_s[p] * 1000:.3g} ms" for p in self.outliers)
         return (
-            f"unstable: {variant}'s processes disagree: {shown} per call, "
+            f"{variant}'s processes disagree: {shown} per call, "
             f"{len(self.medians_s) - len(self.outliers)} of {len(self.medians_s)} processes within "
             f"{MAX_PROCESS_DEVIATION:g}x of their median {self.centre_s * 1000:.3g} ms ({self.spread:.2f}x "
-            "apart in all): the machine changed under it; close other programs and rerun."
+            "apart in all): the machine changed while it was timed."
         )
 
 
@@ -121,20 +135,58 @@ def process_disagreement(timings: Mapping[int, Sequence[float]]) -> ProcessDisag
     """The processes off-centre, when fewer than MIN_AGREEING of a variant's processes lie within
     MAX_PROCESS_DEVIATION of the median of their medians (two processes 1.7x apart: both off).
 
-    Judged on the centres a verdict uses (per-process medians), never on the tail: a
-    sub-millisecond call meets every interrupt, so its p99 is 3x its p50 on a quiet machine.
-    One outlier among many processes leaves a centre, and its round widens the interval.
+    A note about one variant: whether a claim stands is judged on the rounds' ratios
+    (``round_disagreement``), since a drift that slows both sides of a round cancels there.
     """
     medians = median_by_round(timings)
-    if len(medians) < 2 or min(medians.values()) <= 0:
+    found = _off_centre(medians)
+    return None if found is None else ProcessDisagreement(medians, found[0], found[1])
+
+
+@dataclass(frozen=True)
+class RoundDisagreement:
+    """The rounds of one comparison that do not agree on its ratio, and the side that moved."""
+
+    ratios: dict[int, float]  # round -> reference median / candidate median
+    centre: float  # the median ratio
+    outliers: tuple[int, ...]  # rounds further than MAX_PROCESS_DEVIATION from it
+    moved: str  # the side whose process medians spread more
+    moved_medians_s: dict[int, float]
+
+    def describe(self) -> str:
+        shown = ", ".join(
+            f"round {r + 1}: {self.ratios[r]:.2f}x, {self.moved} {self.moved_medians_s[r] * 1000:.3g} ms"
+            for r in self.outliers
+            if r in self.moved_medians_s
+        )
+        return (
+            f"unstable: the rounds disagree ({len(self.ratios) - len(self.outliers)} of {len(self.ratios)} "
+            f"within {MAX_PROCESS_DEVIATION:g}x of the median ratio {self.centre:.2f}x; {shown}): "
+            f"{self.moved}'s processes moved while it was timed; close other programs and rerun."
+        )
+
+
+def round_disagreement(
+    reference: Mapping[int, Sequence[float]],
+    candidate: Mapping[int, Sequence[float]],
+    names: tuple[str, str] = ("the reference", "the candidate"),
+) -> RoundDisagreement | None:
+    """Rounds whose ratios have no centre: fewer than MIN_AGREEING of them within
+    MAX_PROCESS_DEVIATION of the median ratio (two rounds 1.7x apart: none).
+
+    Judged on what the verdict uses, each round's ratio of per-process medians, never on the
+    tail of single calls (a sub-millisecond call meets every interrupt, p99 ~3x p50 here), and
+    never on a drift that slowed both sides of a round alike: pairing cancels that.
+    """
+    ref, cand = median_by_round(reference), median_by_round(candidate)
+    rounds = sorted(set(ref) & set(cand))
+    ratios = {r: ref[r] / cand[r] for r in rounds if ref[r] > 0 and cand[r] > 0}
+    found = _off_centre(ratios)
+    if found is None:
         return None
-    centre = statistics.median(medians.values())
-    outliers = tuple(
-        p for p, m in sorted(medians.items()) if max(m / centre, centre / m) > MAX_PROCESS_DEVIATION
-    )
-    if len(medians) - len(outliers) >= MIN_AGREEING * len(medians):
-        return None
-    return ProcessDisagreement(medians, centre, outliers)
+    spreads = [max(m.values()) / min(m.values()) if m else 1.0 for m in (ref, cand)]
+    moved = 0 if spreads[0] >= spreads[1] else 1
+    return RoundDisagreement(ratios, found[0], found[1], names[moved], (ref, cand)[moved])
 
 
 def group_by_round(seconds: Sequence[float], rounds: Sequence[int]) -> dict[int, list[float]]:

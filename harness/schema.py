@@ -42,9 +42,9 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     for name, (runtime, variant) in variant_specs().items()
 }
 
-# Stability thresholds. A speed claim is judged on the centre (per-process medians,
-# harness.intervals.process_disagreement), not on the per-call stdev: a sub-millisecond call
-# has a long tail on a quiet machine (p99 ~3x p50 here), shown as jitter instead.
+# Stability thresholds. A speed claim is judged on the centre (its rounds' ratios of
+# per-process medians, harness.intervals.round_disagreement), not on the per-call stdev: a
+# sub-millisecond call has a long tail on a quiet machine (p99 ~3x p50 here), shown as jitter.
 MIN_REPEATS = 10
 MIN_TIMING_S = 0.001
 
@@ -215,11 +215,8 @@ def percentile(ordered: list[float], pct: float) -> float:
 def stability_warnings(
     timings_s: list[float], processes: list[int] | None = None, variant: str = "this variant"
 ) -> list[str]:
-    """What makes these timings untrustworthy for a speed claim, and the fix.
-
-    "unstable:" warnings withhold a verdict: they fire when the variant's processes
-    disagree on their median (its centre moved), never for a long tail alone.
-    """
+    """What makes these timings rough, and the fix. None of these withholds a verdict: that is
+    judged per comparison, on its rounds' ratios (``harness.intervals.round_disagreement``)."""
     warnings: list[str] = []
     if len(timings_s) < MIN_REPEATS:
         warnings.append(

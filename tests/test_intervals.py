@@ -11,6 +11,7 @@ from harness.intervals import (
     log_t_interval,
     paired_round_interval,
     process_disagreement,
+    round_disagreement,
     t_quantile_975,
 )
 
@@ -80,6 +81,19 @@ def test_two_processes_whose_medians_differ_by_1_7x_disagree():
     text = found.describe("tflite-int8-qat")
     assert "tflite-int8-qat's processes disagree: process 1 at 19." in text and "process 2 at 33." in text
     assert process_disagreement(timings_by_round([19.9e-3, 28.5e-3])) is None  # 1.43x: 1.2x from the middle
+
+
+def test_rounds_whose_ratios_differ_by_1_7x_give_no_centre_and_name_the_side_that_moved():
+    # the float side steady, one int8 process at 33.6 ms and its twin at 19.9 ms
+    reference = timings_by_round([60e-3, 60e-3], seed=4)
+    candidate = timings_by_round([19.9e-3, 33.6e-3], seed=5)
+    found = round_disagreement(reference, candidate, ("tflite-fp32", "tflite-int8-qat"))
+    assert found is not None and found.moved == "tflite-int8-qat"
+    assert found.describe().startswith("unstable: the rounds disagree (0 of 2 within 1.25x")
+    assert "tflite-int8-qat's processes moved" in found.describe()
+    # a drift that slows both sides of a round alike cancels in its ratio: a centre, a claim
+    drifting = timings_by_round([60e-3, 102e-3], seed=6)
+    assert round_disagreement(drifting, timings_by_round([19.9e-3, 33.8e-3], seed=7)) is None
 
 
 def test_one_outlier_among_many_processes_leaves_a_centre_and_two_do_not():

@@ -190,7 +190,8 @@ def test_a_verdict_on_processes_that_disagree_says_so_instead_of_faster():
     assert verdict.outcome == UNSTABLE
     assert "faster" not in verdict.text and "slower" not in verdict.text
     assert "unstable at batch 8, 4 threads, no speed claim" in verdict.text
-    assert "tflite-fp32's processes disagree: process 1 at" in verdict.text
+    assert "unstable: the rounds disagree (0 of 2 within 1.25x" in verdict.text
+    assert "tflite-fp32's processes moved while it was timed" in verdict.text
 
 
 def test_a_long_tail_with_agreeing_process_medians_gets_a_verdict():

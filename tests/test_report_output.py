@@ -49,7 +49,8 @@ def test_console_report_shows_verdicts_warnings_and_emulation(report):
     assert "no measurable difference" in text  # batch 32 has int8 as fast as float
     assert "EMULATED (QEMU): not a CPU measurement" in text
     assert "no speed verdict at batch 8, 4 threads: emulated timings measure QEMU" in text
-    assert "WARNING: unstable: tflite-int8's processes disagree: process 1 at" in text
+    # QEMU slowed both sides of round 2 alike: a note per variant, and the ratios still agree
+    assert "WARNING: tflite-int8's processes disagree: process 1 at" in text
     assert "broken.json: cannot read JSON" in text
     assert "2018 reproduction" in text and "float kernels plus quantize ops" in text
     assert "the newest complete run is used" in text

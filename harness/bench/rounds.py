@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from harness import schema
-from harness.intervals import paired_round_interval, process_disagreement
+from harness.intervals import paired_round_interval, round_disagreement
 from harness.runtime_registry import runtimes
 
 # Precisions a headline compares (as the report's headline: int8 of any kind vs float32).
@@ -92,15 +92,15 @@ def watched(timed: Sequence[str], batches: Sequence[int], by_round: RoundTimings
 def too_wide(
     comparisons: Sequence[Comparison], by_round: RoundTimings, policy: RoundPolicy
 ) -> list[Comparison]:
-    """The comparisons whose interval is missing or wider than the target, or with a side whose
-    processes disagree (more processes can show where its centre is)."""
+    """The comparisons whose interval is missing or wider than the target, or whose rounds'
+    ratios have no centre (more rounds can show where it is)."""
     wide = []
     for comparison in comparisons:
         sides = [by_round.get((v, comparison.batch)) or {} for v in comparison.variants]
         interval = paired_round_interval(sides[0], sides[1])
         narrow = interval is not None and interval.half_width is not None
         narrow = narrow and interval.half_width <= policy.target_half_width
-        if not narrow or any(process_disagreement(side) for side in sides):
+        if not narrow or round_disagreement(sides[0], sides[1]):
             wide.append(comparison)
     return wide
 

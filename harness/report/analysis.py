@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from harness.intervals import median_by_round, round_disagreement
 from harness.report.accuracy_test import AccuracyTest, accuracy_tests
 from harness.report.isa import isa_label
 from harness.report.stats import RatioInterval, median_ratio_interval, paired_ratio_interval, point_ratio
@@ -58,6 +59,7 @@ class Row:
     kernel_flags: list[str] = field(default_factory=list)
     profile: dict | None = None  # where a call's time went (TF profiler), for fake-quant graphs
     rounds_stop_reason: str = ""  # why measure stopped adding process rounds
+    round_medians_s: dict[int, float] = field(default_factory=dict)  # process round -> its median
 
     @property
     def is_baseline(self) -> bool:
@@ -162,6 +164,7 @@ def _row(result: Result, baseline: Result | None) -> Row:
         kernel_flags=kernel_flags(result),
         profile=result.kernel_path.get("profile") if isinstance(result.kernel_path, dict) else None,
         rounds_stop_reason=result.rounds_stop_reason,
+        round_medians_s=median_by_round(_timings_by_round(result)),
     )
     if not row.ok:
         return row  # a failed or interrupted run is listed, never compared
@@ -201,14 +204,25 @@ def _timings_by_round(result: Result) -> dict[int, list[float]]:
 def _warnings(result: Result) -> list[str]:
     """The result's warnings, its stability judged again from its raw timings by today's rule
     (older results carry a per-call stdev rule that read a long tail as instability)."""
-    kept = [w for w in result.warnings if not w.startswith(("unstable:", "only ", "shortest repeat"))]
+    stale = ("unstable:", "only ", "shortest repeat", f"{result.variant}'s processes")
+    kept = [w for w in result.warnings if not w.startswith(stale)]
     fresh = stability_warnings(result.timings_s, result.timing_process, result.variant)
     return list(dict.fromkeys(fresh + kept)) if result.timings_s else list(dict.fromkeys(result.warnings))
 
 
 def unstable_reasons(row: Row) -> list[str]:
-    """The warnings that make a row's timings untrustworthy for a speed claim."""
-    return [w for w in row.warnings if w.startswith(("unstable:", "CPU throttled"))]
+    """The warnings that make a row's timings untrustworthy for any speed claim."""
+    return [w for w in row.warnings if w.startswith("CPU throttled")]
+
+
+def round_instability(reference: Row, candidate: Row) -> str:
+    """Why the rounds of reference vs candidate give no claim (no centre to their ratios), or ""."""
+    found = round_disagreement(
+        {r: [m] for r, m in reference.round_medians_s.items()},
+        {r: [m] for r, m in candidate.round_medians_s.items()},
+        (reference.variant, candidate.variant),
+    )
+    return found.describe() if found else ""
 
 
 def _gate(result: Result, baseline: Result | None) -> str:

@@ -13,14 +13,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from harness.report import fmt
-from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row, unstable_reasons
+from harness.report.analysis import (
+    GATE_FAIL,
+    GATE_PASS,
+    MachineTable,
+    Row,
+    round_instability,
+    unstable_reasons,
+)
 from harness.report.isa import has_int8_dot_product, missing_int8_instructions
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER, RatioInterval, invert
 from harness.runtime_registry import RuntimeSpec, runtimes
 
 NO_SPEED_VERDICT = "no speed verdict"
 NO_VERDICT = "no verdict"
-UNSTABLE = "unstable"  # an interval exists, but a side's timings carry an instability warning
+UNSTABLE = "unstable"  # an interval exists, but its rounds have no common ratio or a side was throttled
 
 
 @dataclass
@@ -188,9 +195,14 @@ def speed_claim(subject: str, reference: str, ratio: RatioInterval) -> str:
     return f"{subject} vs {reference}: {NO_DIFFERENCE} ({fmt.ratio(ratio)})"
 
 
-def unstable_notes(*rows: Row) -> list[str]:
-    """ "variant: reason" for every instability warning of the rows a speed claim would use."""
-    return [f"{row.variant}: {reason}" for row in rows for reason in unstable_reasons(row)]
+def unstable_notes(candidate: Row, reference: Row) -> list[str]:
+    """Why a claim of candidate vs reference would not stand: their rounds' ratios have no
+    centre, or a side's CPU quota throttled it ("variant: reason")."""
+    notes = [round_instability(reference, candidate)]
+    notes += [
+        f"{row.variant}: {reason}" for row in (candidate, reference) for reason in unstable_reasons(row)
+    ]
+    return [note for note in notes if note]
 
 
 def _int8_row(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int) -> Row | None:
