@@ -34,8 +34,8 @@ DEFINITIONS = (
     "its own. With one round or fewer than 5 timings the point ratio has no interval and no verdict.",
     "a verdict is withheld ('unstable') when its rounds' ratios have no common centre (fewer than two "
     "thirds of them within 1.25× of their median ratio: two rounds 1.5× apart have none; a drift that "
-    "slowed both sides of a round alike cancels in its ratio) or a side's CPU quota throttled it; the long tail of single "
-    "calls is shown as 'tail' (p99/p50) and never withholds a verdict.",
+    "slowed both sides of a round alike cancels in its ratio) or a side's CPU quota throttled it; "
+    "the long tail of single calls is shown as 'tail' (p99/p50) and never withholds a verdict.",
     "accuracy gate (MLPerf-style): a quantized model passes when its top-1 is at least 99% of the "
     "float model's top-1.",
     "tf-fakequant is the 2018 setup: the QAT graph run in TensorFlow, i.e. float kernels plus "
