@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 RUNTIMES_PACKAGE = "harness.bench.runtimes"
+# Precisions whose speed depends on integer kernels, and float32: the two sides of a headline.
+INT8_PRECISIONS = ("int8", "int8-qat", "dynamic-int8")
+FLOAT32 = "fp32"
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,10 @@ class RuntimeSpec:
     @property
     def float_variant(self) -> str:
         return self.variants[0].baseline
+
+    def verdict_variant(self, available: Container[str]) -> VariantSpec | None:
+        """The first declared variant a verdict is about among ``available`` names, if any."""
+        return next((v for v in self.variants if v.verdict_name and v.name in available), None)
 
 
 def runtimes() -> tuple[RuntimeSpec, ...]:

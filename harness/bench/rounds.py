@@ -16,12 +16,7 @@ from dataclasses import dataclass
 
 from harness import schema
 from harness.intervals import paired_round_interval, round_disagreement
-from harness.runtime_registry import runtimes
-
-# Precisions a headline compares (as the report's headline: int8 of any kind vs float32).
-HEADLINE_INT8 = ("int8", "int8-qat", "dynamic-int8")
-HEADLINE_FLOAT = "fp32"
-
+from harness.runtime_registry import FLOAT32, INT8_PRECISIONS, runtimes
 
 RoundTimings = Mapping[tuple[str, int], Mapping[int, list[float]]]  # (variant, batch) -> round -> s
 
@@ -54,19 +49,14 @@ class Comparison:
 
 def verdict_pairs(timed: Sequence[str]) -> list[tuple[str, str]]:
     """(float baseline, int8 variant) of each runtime's verdict, among the timed variants."""
-    pairs = []
-    for runtime in runtimes():
-        for variant in runtime.variants:
-            if variant.verdict_name and variant.name in timed and variant.baseline in timed:
-                pairs.append((variant.baseline, variant.name))
-                break  # the report's verdict takes the runtime's first declared one
-    return pairs
+    chosen = (runtime.verdict_variant(timed) for runtime in runtimes())
+    return [(v.baseline, v.name) for v in chosen if v is not None and v.baseline in timed]
 
 
 def headline_pair(medians: Mapping[str, float]) -> tuple[str, str] | None:
     """(fastest float32, fastest int8) by median so far, as the report's headline picks them."""
-    int8 = [v for v in medians if schema.VARIANTS[v][1] in HEADLINE_INT8]
-    floats = [v for v in medians if schema.VARIANTS[v][1] == HEADLINE_FLOAT]
+    int8 = [v for v in medians if schema.VARIANTS[v][1] in INT8_PRECISIONS]
+    floats = [v for v in medians if schema.VARIANTS[v][1] == FLOAT32]
     if not int8 or not floats:
         return None
     return (min(floats, key=medians.__getitem__), min(int8, key=medians.__getitem__))

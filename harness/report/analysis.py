@@ -11,17 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from harness.intervals import median_by_round, round_disagreement
+from harness.intervals import group_by_round, median_by_round, round_disagreement
 from harness.report.accuracy_test import AccuracyTest, accuracy_tests
 from harness.report.isa import isa_label
 from harness.report.stats import RatioInterval, median_ratio_interval, paired_ratio_interval, point_ratio
+from harness.runtime_registry import INT8_PRECISIONS
 from harness.schema import STATUS_OK, VARIANTS, Result, stability_warnings, summarize_timings
 
 # MLPerf-style: a quantized model passes when it keeps 99% of float top-1.
 ACCURACY_GATE = 0.99
 GATED_PRECISIONS = ("int8", "int8-qat", "dynamic-int8", "fakequant")
-# Precisions whose speed depends on integer kernels actually being used.
-INT8_PRECISIONS = ("int8", "int8-qat", "dynamic-int8")
 GATE_PASS, GATE_FAIL, GATE_UNKNOWN = "pass", "fail", "n/a"
 MAX_OPS_NAMED = 4
 
@@ -192,13 +191,7 @@ def speedup(baseline: Result, result: Result) -> RatioInterval | None:
 
 def _timings_by_round(result: Result) -> dict[int, list[float]]:
     """{process round: its seconds}, or {} for results that do not say (schema v1)."""
-    processes = result.timing_process
-    if not processes or len(processes) != len(result.timings_s):
-        return {}
-    rounds: dict[int, list[float]] = {}
-    for process, seconds in zip(processes, result.timings_s, strict=True):
-        rounds.setdefault(process, []).append(seconds)
-    return rounds
+    return group_by_round(result.timings_s, result.timing_process)
 
 
 def _warnings(result: Result) -> list[str]:

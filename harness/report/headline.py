@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.report import fmt
-from harness.report.analysis import GATE_FAIL, INT8_PRECISIONS, MachineTable, Row, speedup
+from harness.report.analysis import GATE_FAIL, MachineTable, Row, speedup
 from harness.report.stats import RatioInterval
 from harness.report.verdicts import (
     NO_SPEED_VERDICT,
@@ -25,10 +25,9 @@ from harness.report.verdicts import (
     speed_claim,
     unstable_notes,
 )
-from harness.runtime_registry import variant_specs
+from harness.runtime_registry import FLOAT32, INT8_PRECISIONS, variant_specs
 from harness.schema import Result
 
-FLOAT32 = "fp32"
 HEADLINE_TITLE = "The answer: fastest int8 vs fastest float32, any runtime, same machine"
 
 

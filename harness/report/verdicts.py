@@ -207,11 +207,9 @@ def unstable_notes(candidate: Row, reference: Row) -> list[str]:
 
 def _int8_row(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int) -> Row | None:
     """The runtime's first declared verdict variant that has a row here."""
-    for variant in runtime.variants:
-        row = table.find(variant.name, batch, threads) if variant.verdict_name else None
-        if row is not None:
-            return row
-    return None
+    here = {row.variant for row in table.rows if (row.batch, row.threads) == (batch, threads)}
+    variant = runtime.verdict_variant(here)
+    return table.find(variant.name, batch, threads) if variant else None
 
 
 def _verdict_name(runtime: RuntimeSpec, variant: str) -> str:
