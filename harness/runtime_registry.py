@@ -48,6 +48,9 @@ class RuntimeSpec:
     variants: tuple[VariantSpec, ...]
     # package -> the distributions that may provide it (their versions go into results)
     packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # its static int8 kernels are exact on x86 only with int8 dot-product instructions (VNNI/AMX):
+    # without them their outputs are no reference for another arch's (host/run/verify.py)
+    int8_exact_needs_dot_product: bool = False
 
     @property
     def runner_module(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from harness.runtime_registry import variant_specs
 from harness.schema import STATUS_FAILED, STATUS_OK, Result
 
 MIN_AGREEMENT = 0.99
@@ -55,9 +56,9 @@ class Reference:
     source: str  # "host arch run_id", for the record
     output_sample: tuple[tuple[float, ...], ...] = ()
     float_op_count: int | None = None  # compute ops its kernel path says ran in float
-    # ONNX Runtime static int8 on an x86 CPU without VNNI/AMX: its U8S8 kernels add pairs of
-    # u8*s8 products in 16 bits (vpmaddubsw), which saturate, so its outputs are not exact int8
-    saturating_int8: bool = False
+    # static int8 of a runtime whose int8 kernels are exact only with int8 dot-product
+    # instructions, run on a CPU without them (RuntimeSpec.int8_exact_needs_dot_product)
+    inexact_int8: bool = False
 
 
 def top1_agreement(emulated: list[int], native: Iterable[int]) -> tuple[float, int]:
@@ -85,7 +86,7 @@ def native_references(results: Iterable[Result]) -> dict[tuple[str, str], Refere
             f"{result.host} {result.arch} run {result.run_id}",
             tuple(tuple(row) for row in result.output_sample),
             _float_op_count(result.kernel_path),
-            _saturates(result),
+            _inexact_int8(result),
         )
     return references
 
@@ -139,22 +140,25 @@ def check_emulated(
     return _failed(result, kernel_path, reason, f"{reason}; needs {100 * minimum:.0f}%")
 
 
-def _saturates(result: Result) -> bool:
-    """ONNX Runtime static int8 on x86 without VNNI/AMX (see Reference.saturating_int8)."""
+def _inexact_int8(result: Result) -> bool:
+    """Static int8 whose runtime is exact only with int8 dot-product instructions, run on an x86
+    CPU without them (see Reference.inexact_int8)."""
     from harness.report.isa import has_int8_dot_product
 
-    ort_static = result.family == "ort" and result.precision in INTEGER_PRECISIONS
-    return ort_static and result.arch == "amd64" and has_int8_dot_product("amd64", result.isa_flags) is False
+    spec = variant_specs().get(result.variant)
+    needs = spec is not None and spec[0].int8_exact_needs_dot_product
+    static_int8 = needs and result.precision in INTEGER_PRECISIONS
+    return static_int8 and result.arch == "amd64" and has_int8_dot_product("amd64", result.isa_flags) is False
 
 
 def _native_strays(result: Result, reference: Reference, references: dict[tuple[str, str], Reference]) -> str:
     """Why the native reference cannot check this emulated output, or "".
 
-    Only for a native run whose int8 kernels are known not to be exact (``saturating_int8``),
+    Only for a native run whose int8 kernels are known not to be exact (``inexact_int8``),
     and only when the emulated output is no further from the float32 output of the same native
     run than the native int8 output is: a wrong emulated kernel strays further, by tenths.
     """
-    if not reference.saturating_int8 or not result.baseline_variant:
+    if not reference.inexact_int8 or not result.baseline_variant:
         return ""
     floats = [  # the float32 of the same native run as the int8 reference: the same model
         r
@@ -169,9 +173,8 @@ def _native_strays(result: Result, reference: Reference, references: dict[tuple[
     if emulated > native:
         return ""
     return (
-        f"the native CPU, x86 without VNNI, runs ONNX Runtime's U8S8 int8 with 16-bit sums that "
-        f"saturate, so its output is not exact int8 arithmetic (native {native:.3g}, emulated "
-        f"{emulated:.3g} from {result.baseline_variant})"
+        f"the native CPU is x86 without VNNI, where {result.runtime or result.variant}'s int8 kernels "
+        f"are not exact (native {native:.3g}, emulated {emulated:.3g} from {result.baseline_variant})"
     )
 
 
