@@ -178,7 +178,15 @@ def round_disagreement(
     tail of single calls (a sub-millisecond call meets every interrupt, p99 ~3x p50 here), and
     never on a drift that slowed both sides of a round alike: pairing cancels that.
     """
-    ref, cand = median_by_round(reference), median_by_round(candidate)
+    return medians_disagreement(median_by_round(reference), median_by_round(candidate), names)
+
+
+def medians_disagreement(
+    ref: Mapping[int, float],
+    cand: Mapping[int, float],
+    names: tuple[str, str] = ("the reference", "the candidate"),
+) -> RoundDisagreement | None:
+    """``round_disagreement`` from each side's median per round."""
     rounds = sorted(set(ref) & set(cand))
     ratios = {r: ref[r] / cand[r] for r in rounds if ref[r] > 0 and cand[r] > 0}
     found = _off_centre(ratios)
@@ -186,7 +194,7 @@ def round_disagreement(
         return None
     spreads = [max(m.values()) / min(m.values()) if m else 1.0 for m in (ref, cand)]
     moved = 0 if spreads[0] >= spreads[1] else 1
-    return RoundDisagreement(ratios, found[0], found[1], names[moved], (ref, cand)[moved])
+    return RoundDisagreement(ratios, found[0], found[1], names[moved], dict((ref, cand)[moved]))
 
 
 def group_by_round(seconds: Sequence[float], rounds: Sequence[int]) -> dict[int, list[float]]:

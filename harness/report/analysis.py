@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from harness.intervals import group_by_round, median_by_round, round_disagreement
+from harness.intervals import group_by_round, median_by_round, medians_disagreement
 from harness.report.accuracy_test import AccuracyTest, accuracy_tests
 from harness.report.isa import isa_label
 from harness.report.stats import RatioInterval, median_ratio_interval, paired_ratio_interval, point_ratio
@@ -210,10 +210,8 @@ def unstable_reasons(row: Row) -> list[str]:
 
 def round_instability(reference: Row, candidate: Row) -> str:
     """Why the rounds of reference vs candidate give no claim (no centre to their ratios), or ""."""
-    found = round_disagreement(
-        {r: [m] for r, m in reference.round_medians_s.items()},
-        {r: [m] for r, m in candidate.round_medians_s.items()},
-        (reference.variant, candidate.variant),
+    found = medians_disagreement(
+        reference.round_medians_s, candidate.round_medians_s, (reference.variant, candidate.variant)
     )
     return found.describe() if found else ""
 

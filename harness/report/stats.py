@@ -111,8 +111,6 @@ def median_ratio_interval(
 def paired_ratio_interval(
     reference: Mapping[int, Sequence[float]],
     candidate: Mapping[int, Sequence[float]],
-    *,
-    confidence: float = CONFIDENCE,
 ) -> RatioInterval | None:
     """The speed-up from timings grouped by the process round they ran in, paired on the round.
 
@@ -123,8 +121,6 @@ def paired_ratio_interval(
     interval. Returns None with fewer than MIN_SAMPLES timings per side or a time that is
     not positive.
     """
-    if confidence != CONFIDENCE:
-        raise ValueError("the paired interval is computed at 95 % only")
     rounds = sorted(set(reference) & set(candidate))
     groups = [(list(reference[r]), list(candidate[r])) for r in rounds if reference[r] and candidate[r]]
     if not groups or min(sum(len(g[0]) for g in groups), sum(len(g[1]) for g in groups)) < MIN_SAMPLES:
@@ -136,7 +132,7 @@ def paired_ratio_interval(
         return None
     samples = min(sum(len(g[0]) for g in groups), sum(len(g[1]) for g in groups))
     return RatioInterval(
-        interval.ratio, interval.low, interval.high, confidence, 0, PAIRED, samples, interval.rounds
+        interval.ratio, interval.low, interval.high, CONFIDENCE, 0, PAIRED, samples, interval.rounds
     )
 
 
