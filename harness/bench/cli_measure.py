@@ -143,7 +143,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 DEFAULT_MIN_DURATION_S = 2.0
-DEFAULT_MIN_QUERIES = 64  # the fewest that LoadGen's early-stopping estimate of a p90 needs
 DEFAULT_OFFLINE_BATCHES = 4
 
 
@@ -153,7 +152,7 @@ def _scenario_settings(args: argparse.Namespace) -> tuple[str, float, int]:
         if args.min_duration is not None or args.min_queries is not None or args.mlperf_minimums:
             raise UserError("--min-duration, --min-queries and --mlperf-minimums need --scenario.")
         return "", 0.0, 1
-    from harness.bench.scenarios import OFFLINE, SCENARIOS, mlperf_minimums
+    from harness.bench.scenarios import OFFLINE, SCENARIOS, SINGLE_STREAM, mlperf_minimums
 
     scenario = SCENARIOS[args.scenario]
     if args.mlperf_minimums:
@@ -161,7 +160,8 @@ def _scenario_settings(args: argparse.Namespace) -> tuple[str, float, int]:
             raise UserError("--mlperf-minimums sets both minimums: drop --min-duration and --min-queries.")
         minimum = mlperf_minimums(scenario)
         return scenario, minimum.min_duration_s, minimum.min_query_count
-    queries = DEFAULT_MIN_QUERIES
+    # by default, the fewest queries LoadGen's early-stopping estimate of a p90 needs (64)
+    queries = mlperf_minimums(SINGLE_STREAM).min_query_count
     if scenario == OFFLINE:
         queries = DEFAULT_OFFLINE_BATCHES * max(args.batch)
     duration = DEFAULT_MIN_DURATION_S if args.min_duration is None else args.min_duration

@@ -19,7 +19,7 @@ from harness.intervals import log_t_interval
 from harness.report import fmt
 from harness.report.stats import PAIRED, RatioInterval
 from harness.report.verdicts import speed_claim
-from harness.runtime_registry import runtimes
+from harness.runtime_registry import variant_specs
 from harness.schema import STATUS_OK, Result
 
 SINGLE_STREAM = "SingleStream"  # LoadGen's names, as the results carry them
@@ -100,9 +100,7 @@ def scenario_speedup(baseline: ScenarioRow, row: ScenarioRow) -> RatioInterval |
 def build_scenario_verdicts(rows: Sequence[ScenarioRow]) -> list[ScenarioVerdict]:
     """Per machine, scenario and runtime: its verdict int8 variant vs its float32."""
     verdicts = []
-    verdict_variants = {
-        variant.name: (runtime, variant) for runtime in runtimes() for variant in runtime.variants
-    }
+    verdict_variants = variant_specs()
     for row in rows:
         spec = verdict_variants.get(row.variant)
         if spec is None or not spec[1].verdict_name or row.speedup is None:
