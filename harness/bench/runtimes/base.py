@@ -7,6 +7,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from harness.op_profile import OpProfile
+
 
 class Runner(Protocol):
     """One loaded model, ready to time and evaluate."""
@@ -24,6 +26,10 @@ class Runner(Protocol):
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Class scores for any number of images (float32 NHWC in [0, 1])."""
+
+    def op_profile(self, batch: int, images: np.ndarray) -> OpProfile:
+        """Where one call's time goes at ``batch``, from a profiled pass of its own (a second
+        session, compiled model or interpreter), never the timed one."""
 
     def kernel_path(self, profile: bool) -> dict[str, Any]:
         """Which kernels ran: delegate, partitions, ops left in float. ``profile``: also measure

@@ -10,6 +10,7 @@ import numpy as np
 
 from harness.bench.runtimes.base import predict_in_fixed_batches
 from harness.bench.runtimes.litert.graph import delegation, graph_ops
+from harness.op_profile import OpProfile
 
 PREDICT_BATCH = 64
 
@@ -55,6 +56,13 @@ class LiteRTRunner:
         self._interpreter.set_tensor(self._input, batch_images)
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output).copy()
+
+    def op_profile(self, batch: int, images: np.ndarray) -> OpProfile:
+        """Stage times at ``batch`` from prefix models cut from this file, each in an interpreter
+        of its own; this runner's interpreter is not touched."""
+        from harness.bench.runtimes.litert.profile import stage_profile
+
+        return stage_profile(self._path.read_bytes(), self._threads, batch, images)
 
     def kernel_path(self, profile: bool = False) -> dict[str, Any]:
         """XNNPACK partitions, the ops it left out, and which ops still compute in float."""

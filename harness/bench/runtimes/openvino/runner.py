@@ -11,6 +11,7 @@ import numpy as np
 
 from harness.bench.runtimes.base import predict_in_fixed_batches
 from harness.bench.runtimes.openvino.convert import COMPILE_FILE, MODEL_FILE
+from harness.op_profile import OpProfile
 
 PREDICT_BATCH = 64
 # Layers that carry the arithmetic; their runtime precision is the kernel path.
@@ -25,6 +26,7 @@ class OpenVinoRunner:
         import openvino as ov
 
         self._core = ov.Core()
+        self._path = path
         self._model = self._core.read_model(str(path / MODEL_FILE))
         self._properties: dict[str, Any] = {"NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
         if threads > 0:
@@ -63,6 +65,12 @@ class OpenVinoRunner:
         return predict_in_fixed_batches(
             images, PREDICT_BATCH, self._compile, lambda batch: self._request.infer({0: batch})[0]
         )
+
+    def op_profile(self, batch: int, images: np.ndarray) -> OpProfile:
+        """Per-layer time at ``batch`` from a model compiled with PERF_COUNT; the timed one is untouched."""
+        from harness.bench.runtimes.openvino.profile import op_profile
+
+        return op_profile(self._core, self._path / MODEL_FILE, self._properties, batch, images)
 
     def kernel_path(self, profile: bool = False) -> dict[str, Any]:
         """Each compute layer's runtime precision in the compiled model, and the precision hint."""

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from harness.bench.runtimes.ort.graph import classify, optimized_op_types
+from harness.op_profile import OpProfile
 
 PREDICT_BATCH = 64
 # Every optimization ORT has, as a user gets by default. The float32 check
@@ -59,6 +60,12 @@ class OnnxRuntimeRunner:
             for i in range(0, len(images), PREDICT_BATCH)
         ]
         return np.concatenate(outputs)
+
+    def op_profile(self, batch: int, images: np.ndarray) -> OpProfile:
+        """Per-op time at ``batch`` from a profiled session of its own; the timed session is untouched."""
+        from harness.bench.runtimes.ort.profile import op_profile
+
+        return op_profile(str(self._path), session_options(self._threads), batch, images)
 
     def kernel_path(self, profile: bool = False) -> dict[str, Any]:
         """Integer vs float compute ops of the graph after ORT's optimizer."""

@@ -2,7 +2,8 @@
 
 Used for the fake-quant graph: the report says why it is slow from these
 numbers (op types by self time, and whether those ops work on the weights or
-on the activations), not from a guess.
+on the activations), not from a guess. ``op_profile`` gives every graph's rows
+by op type from the same statistics.
 """
 
 from __future__ import annotations
@@ -11,6 +12,20 @@ import glob
 import json
 import tempfile
 from typing import Any
+
+import numpy as np
+
+from harness.op_profile import (
+    METHOD_PER_OP,
+    PRECISION_CONVERT,
+    PRECISION_FP32,
+    OpProfile,
+    OpRow,
+    coverage_gap,
+    grouped,
+    profiled_calls,
+    warm_up,
+)
 
 PROFILED_CALLS = 3
 TOP_OPS = 4
@@ -55,6 +70,79 @@ def profile_calls(serve, batch: int, calls: int = PROFILED_CALLS) -> dict[str, A
             for op_type, us in top
         ],
     }
+
+
+def op_profile(serve, batch: int, images: np.ndarray) -> OpProfile:
+    """Rows by op type (self time and ops per call) for ``batch`` images, from TensorFlow's
+    profiler around calls timed one by one; FakeQuant* ops are the "convert" rows."""
+    import tensorflow as tf
+
+    batch_input = tf.constant(np.ascontiguousarray(images[:batch], dtype=np.float32))
+
+    def call() -> None:
+        serve(batch_input).numpy()
+
+    warm_up(call)  # traced and warm before the profile starts
+    with tempfile.TemporaryDirectory(prefix="quantbench-profile-") as logdir:
+        tf.profiler.experimental.start(logdir)
+        try:
+            walls = profiled_calls(call)
+        finally:
+            tf.profiler.experimental.stop()
+        stats = _op_stats(logdir)
+    calls = len(walls)
+    rows = grouped(
+        [
+            OpRow(
+                name=op_type,
+                precision=PRECISION_CONVERT if "FakeQuant" in op_type else PRECISION_FP32,
+                ms=self_us / calls / 1000,
+                count=round(occurrences / calls),
+            )
+            for op_type, (self_us, occurrences) in stats.items()
+        ]
+    )
+    wall_ms = 1000 * sum(walls) / calls
+    missing = coverage_gap(wall_ms, sum(row.ms for row in rows))
+    note = (
+        f"self time per op type over {calls} profiled calls (TensorFlow's framework_op_stats, IDLE dropped)"
+    )
+    if missing:
+        # the profiler runs during the timed calls: its own tracing is in the wall time, in no op
+        note += "; the wall time includes the profiler's own overhead, which no op row holds"
+    return OpProfile(
+        method=METHOD_PER_OP,
+        tool=f"tensorflow {tf.__version__} profiler (framework_op_stats)",
+        batch=batch,
+        calls=calls,
+        wall_ms=round(wall_ms, 4),
+        rows=rows,
+        note=note,
+        missing=missing,
+    )
+
+
+def _op_stats(logdir: str) -> dict[str, tuple[float, float]]:
+    """Per op type: total self time (µs) and occurrences over the profile in ``logdir``."""
+    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as plugin
+
+    files = glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True)
+    data, ok = plugin.xspace_to_tools_data(files, "framework_op_stats", {})
+    if not ok:
+        raise RuntimeError("TensorFlow's profiler returned no op statistics")
+    table = json.loads(data)
+    table = table[0] if isinstance(table, list) else table
+    columns = [column["id"] for column in table["cols"]]
+    kind, self_time, occurrences = (
+        columns.index(name) for name in ("type", "total_self_time", "occurrences")
+    )
+    totals: dict[str, tuple[float, float]] = {}
+    for row in table["rows"]:
+        cells = [cell.get("v") for cell in row["c"]]
+        if cells[kind] != "IDLE":
+            spent, seen = totals.get(cells[kind], (0.0, 0.0))
+            totals[cells[kind]] = (spent + float(cells[self_time]), seen + float(cells[occurrences]))
+    return totals
 
 
 def _self_time_by_type(data: bytes | str) -> dict[str, float]:

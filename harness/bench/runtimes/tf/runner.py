@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.op_profile import OpProfile
+
 PREDICT_CHUNK = 256
 
 
@@ -50,6 +52,12 @@ class TensorFlowRunner:
             for i in range(0, len(images), PREDICT_CHUNK)
         ]
         return np.concatenate(chunks)
+
+    def op_profile(self, batch: int, images: np.ndarray) -> OpProfile:
+        """Per-op-type time at ``batch`` from TensorFlow's profiler around calls of their own."""
+        from harness.bench.runtimes.tf.profile import op_profile
+
+        return op_profile(self._serve, batch, images)
 
     def kernel_path(self, profile: bool = False) -> dict[str, Any]:
         """Op counts; for a fake-quant graph also where a batch-1 call's time goes (TF's profiler)."""
