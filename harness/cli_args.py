@@ -65,6 +65,11 @@ def batch_list(text: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(sizes))
 
 
+def thread_list(text: str) -> tuple[int, ...]:
+    """'1,2' -> (1, 2): thread counts to sweep, each at least 1, in increasing order."""
+    return tuple(sorted({positive_int(part.strip()) for part in text.split(",")}))
+
+
 def name_list(text: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(",") if part.strip())
     if not names:

@@ -24,10 +24,11 @@ from typing import Any
 from harness.intervals import group_by_round, process_disagreement
 from harness.runtime_registry import variant_specs
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Version 1 lacks the per-timing process and round (v2 adds fields only): still read,
 # and compared unpaired. Version 3 adds fields only: the scenario, its runs, why rounds stopped.
-READABLE_VERSIONS = (1, 2, 3)
+# Version 4 adds fields only: the op profile, the CPU and wall time of the timed calls.
+READABLE_VERSIONS = (1, 2, 3, 4)
 RESULT_KIND = "quantbench.result"
 
 STATUS_OK = "ok"
@@ -46,6 +47,9 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
 # per-process medians, harness.intervals.round_disagreement), not on the per-call stdev: a
 # sub-millisecond call has a long tail on a quiet machine (p99 ~3x p50 here), shown as jitter.
 MIN_REPEATS = 10
+# A result that asked for several threads and whose CPU time / wall time over the timed calls is
+# below this used about one thread: it is warned about and flagged in the scaling table.
+ONE_THREAD_PARALLELISM = 1.25
 MIN_TIMING_S = 0.001
 
 
@@ -117,6 +121,13 @@ class Result:
     load_s: float | None = None
     peak_rss_bytes: int | None = None
     kernel_path: dict[str, Any] = field(default_factory=dict)
+    # v4: where one call's time goes at this batch (harness.op_profile.OpProfile as a dict, or
+    # {"error": why}), from a profiled pass of its own after the timed calls; native runs only
+    op_profile: dict[str, Any] | None = None
+    # v4: CPU time of the worker processes (all their threads) and wall time over the timed calls:
+    # their ratio is the parallelism the runtime really used
+    timed_cpu_s: float | None = None
+    timed_wall_s: float | None = None
     # where it ran
     host: str = "local"
     arch: str = ""  # "amd64" or "arm64"
@@ -158,6 +169,13 @@ class Result:
             if keys and len(keys) != len(result.timings_s):
                 raise SchemaError(f"{name} has {len(keys)} entries for {len(result.timings_s)} timings")
         return result
+
+    @property
+    def effective_parallelism(self) -> float | None:
+        """CPU time / wall time over the timed calls (None when not recorded)."""
+        if self.timed_cpu_s is None or not self.timed_wall_s:
+            return None
+        return self.timed_cpu_s / self.timed_wall_s
 
     def file_name(self) -> str:
         """One file per (host, arch, variant, batch, threads, run)."""

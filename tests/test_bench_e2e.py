@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from harness import schema
+from harness.op_profile import OpProfile
 from tests.helpers import assert_clean_user_error, run_cli
 
 REQUIRED_FIELDS = [
@@ -90,6 +91,13 @@ def test_measure_writes_one_valid_result_per_variant_and_batch(tiny_results):
         # every float32 variant computes the trained float model (near-ties aside); others are not asked
         assert (result.float_model_agreement is not None) == (result.precision == "fp32")
         assert result.float_model_agreement is None or result.float_model_agreement >= 0.995
+        # the threads it used over its timed calls, and where a call's time goes (natively)
+        assert result.timed_wall_s > 0 and result.timed_cpu_s > 0
+        if machine.emulated is False:
+            profile = OpProfile.from_dict(result.op_profile)  # every runtime has a profiled pass
+            assert profile.batch == result.batch and profile.rows and profile.wall_ms > 0, result.op_profile
+            # the rows add up to the call, or the profile says what is missing
+            assert abs(profile.accounted_ms - profile.wall_ms) <= 0.1 * profile.wall_ms or profile.missing
 
 
 def test_measure_refuses_to_overwrite_and_resume_skips_finished(tiny_artifacts, tiny_results):

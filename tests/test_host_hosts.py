@@ -146,6 +146,19 @@ def bench_args(command: list[str], module) -> argparse.Namespace:
     return parser.parse_args(command[1:])
 
 
+def test_a_thread_sweep_runs_each_native_pass_once_per_count_and_emulated_ones_once():
+    swept = profiles.with_threads(profiles.QUICK, (1, 2))
+    assert [(p.batches, p.threads) for p in swept.native] == [
+        (p.batches, t) for p in profiles.QUICK.native for t in (1, 2)
+    ]
+    assert swept.emulated == profiles.QUICK.emulated  # emulated timings are never compared
+    assert profiles.with_threads(profiles.QUICK, ()) == profiles.QUICK
+    command = profiles.measure_command(
+        swept.native[1], artifacts="/a", out="/o", threads=swept.native[1].threads, host_label="h", run_id="r"
+    )
+    assert command[command.index("--threads") + 1] == "2"
+
+
 def test_measure_command_carries_the_pass_and_the_run():
     from harness.bench import cli_measure
 

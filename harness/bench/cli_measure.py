@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.cli_args import batch_list, name_list, non_negative_float, non_negative_int, positive_int
+from harness.cli_args import (
+    batch_list,
+    name_list,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+    thread_list,
+)
 from harness.errors import UserError
 
 
@@ -16,7 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--artifacts", type=Path, required=True, help="directory written by prepare")
     parser.add_argument("--variants", type=name_list, default=("all",), help="comma list, or all")
     parser.add_argument("--batch", type=batch_list, default=(1, 64), help="comma list of batch sizes")
-    parser.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--threads",
+        type=thread_list,
+        default=(os.cpu_count() or 1,),
+        help="threads per call (default: the CPUs available); a comma list (1,2) sweeps them: "
+        "every variant is measured at each count in turn, with a verdict per count",
+    )
     parser.add_argument(
         "--warmup", type=non_negative_int, default=3, help="untimed calls per worker and batch, at least"
     )
@@ -90,6 +104,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use MLPerf's own minimums (600 s; Offline ResNet-50: 24,576 samples)",
     )
+    parser.add_argument(
+        "--no-profile",
+        action="store_true",
+        help="skip the profiled pass (where a call's time goes, per op or stage) that follows each "
+        "variant's first timed process natively; it never runs during a timed call",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=None, help="seed of the round orders")
     parser.add_argument("--eval-limit", type=positive_int, default=None, help="evaluate only the first N")
     parser.add_argument("--out", type=Path, required=True, help="results directory")
@@ -119,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         variants=args.variants,
         batches=args.batch,
-        threads=args.threads,
+        threads=args.threads[0],
         warmup=args.warmup,
         warmup_s=args.warmup_seconds,
         min_seconds=args.min_seconds,
@@ -136,9 +156,23 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         run_id=run_id,
         resume=args.resume,
+        profile=not args.no_profile,
     )
-    written = measure(config, StepProgress("measure", events=args.events))
+    written: list[Path] = []
+    failures: list[str] = []
+    for threads in args.threads:
+        # one whole measure per thread count, one after the other: each count's verdicts are
+        # paired within its own rounds; the scaling between counts is a ratio of medians
+        step = "measure" if len(args.threads) == 1 else f"measure, {threads} thread(s)"
+        try:
+            written += measure(replace(config, threads=threads), StepProgress(step, events=args.events))
+        except UserError as error:
+            if len(args.threads) == 1:
+                raise
+            failures.append(f"{threads} thread(s): {error}")
     print(f"wrote {len(written)} results to {args.out} (run {run_id})")
+    if failures:
+        raise UserError(" ".join(failures))
     return 0
 
 

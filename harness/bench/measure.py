@@ -74,6 +74,8 @@ class MeasureConfig:
     scenario: str = ""
     scenario_min_duration_s: float = 0.0
     scenario_min_queries: int = 1
+    # a profiled pass per variant and batch after its first process's timed calls (natively)
+    profile: bool = True
 
     def rounds_of(self, process_index: int) -> int:
         """Counted calls of one process per batch: ``repeats`` shared out, the first processes
@@ -260,7 +262,8 @@ def _job(
         process_index=process_index,
         evaluate=evaluate,
         eval_limit=config.eval_limit,
-        profile=evaluate and native,  # the report uses profiles of native machines only
+        # where a call's time goes, natively only: an emulated profile measures QEMU
+        profile=evaluate and native and config.profile,
         scenario=config.scenario,
         scenario_min_duration_s=config.scenario_min_duration_s,
         scenario_min_queries=config.scenario_min_queries,
@@ -355,3 +358,7 @@ def _read_events(
             log.advance(1, f"{job.variant} {event['run']['scenario']} b{event['batch']}")
         elif kind == wk.EVENT_THROTTLING:
             timings[(job.variant, event["batch"])].add_throttling(event)
+        elif kind == wk.EVENT_CPU:
+            timings[(job.variant, event["batch"])].add_cpu_use(event["cpu_s"], event["wall_s"])
+        elif kind == wk.EVENT_PROFILED:
+            fact.op_profiles[event["batch"]] = event.get("profile") or {"error": event.get("error", "")}

@@ -30,6 +30,7 @@ class VariantFacts:
     predictions: np.ndarray | None = None
     output_sample: list[list[float]] = field(default_factory=list)  # probabilities, first images
     kernel_path: dict[str, Any] = field(default_factory=dict)
+    op_profiles: dict[int, dict[str, Any]] = field(default_factory=dict)  # batch -> OpProfile dict
 
     @property
     def family(self) -> str:
@@ -47,6 +48,8 @@ class BatchTimings:
     peak_added_bytes: int | None = None
     throttling: dict[str, float] | None = None
     scenario_runs: list[dict[str, Any]] = field(default_factory=list)  # one per process round
+    cpu_s: list[float] = field(default_factory=list)  # per worker process: CPU time of its timed calls
+    wall_s: list[float] = field(default_factory=list)  # ... and their wall time
     error: str | None = None
     started_at: str = field(default_factory=lambda: now())
 
@@ -60,6 +63,10 @@ class BatchTimings:
         if load_added is None or batch_added is None:
             return
         self.peak_added_bytes = max(self.peak_added_bytes or 0, load_added + batch_added)
+
+    def add_cpu_use(self, cpu_s: float, wall_s: float) -> None:
+        self.cpu_s.append(cpu_s)
+        self.wall_s.append(wall_s)
 
     def add_throttling(self, counters: dict[str, Any]) -> None:
         if counters.get("periods") is None:  # no cpu.stat readable: stays None (unknown)
@@ -78,6 +85,17 @@ def throttling_warning(throttling: dict[str, float] | None) -> list[str]:
         f"CPU throttled in {int(throttling['throttled_periods'])} of {int(throttling['periods'])} "
         f"scheduler periods ({throttling['throttled_s']:.2f} s) while timing: the container's CPU quota "
         "cut in; give it a CPU limit above --threads or pin it to a cpuset of that size."
+    ]
+
+
+def thread_use_warning(name: str, threads: int, cpu_s: float, wall_s: float) -> list[str]:
+    """A warning when a variant asked for several threads and used about one."""
+    if threads <= 1 or wall_s <= 0 or cpu_s / wall_s >= schema.ONE_THREAD_PARALLELISM:
+        return []
+    return [
+        f"{name} asked for {threads} threads and used about 1: CPU time / wall time over its timed "
+        f"calls is {cpu_s / wall_s:.2f}; its runtime ignored the thread count at this batch (check "
+        "its threading option), or the call is too small to split."
     ]
 
 
@@ -112,6 +130,7 @@ def write_result_file(
             correctness = paired_correctness(name, baseline, precision, fact, facts, truth)
     warnings = schema.stability_warnings(timings.seconds, timings.processes, name) if timings.seconds else []
     warnings += throttling_warning(timings.throttling)
+    warnings += thread_use_warning(name, config.threads, sum(timings.cpu_s), sum(timings.wall_s))
     if status == schema.STATUS_INCOMPLETE:
         warnings.append(
             f"interrupted after {len(timings.seconds)} of {config.repeats} repeats; rerun with --resume."
@@ -157,6 +176,9 @@ def write_result_file(
         load_s=fact.load_s,
         peak_rss_bytes=timings.peak_added_bytes,
         kernel_path=fact.kernel_path,
+        op_profile=fact.op_profiles.get(batch),
+        timed_cpu_s=round(sum(timings.cpu_s), 6) if timings.cpu_s else None,
+        timed_wall_s=round(sum(timings.wall_s), 6) if timings.wall_s else None,
         host=config.host,
         arch=info.arch,
         emulated=info.emulated,

@@ -37,6 +37,10 @@ EVENT_READY = "ready"  # batch, added_bytes (batch buffers + warm-up, on top of 
 EVENT_CALL = "call"  # batch, index, seconds
 EVENT_SCENARIO = "scenario"  # batch, run (a scenarios.ScenarioRun as a dict)
 EVENT_THROTTLING = "throttling"  # batch, periods, throttled_periods, throttled_s (periods None: unknown)
+EVENT_CPU = "cpu_use"  # batch, cpu_s, wall_s: the process's CPU time and the wall time of its timed calls
+EVENT_PROFILED = "profiled"  # batch, profile (an op_profile.OpProfile as a dict) or error
+# Batches above this are not profiled: a profiled pass at batch 10,000 would cost minutes.
+PROFILE_MAX_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -118,15 +122,20 @@ def run_job(job: WorkerJob) -> None:
                 log(f"  call {index + 1}/{job.calls}")
 
         before = read_throttling()
+        # CPU time of every thread of this process over the wall time of the timed calls: the
+        # threads the runtime really used (spinning pool threads count: they hold a core too).
+        cpu_before, wall_before = time.process_time(), time.perf_counter()
         try:
             if job.scenario:
                 emit(EVENT_SCENARIO, batch=batch, run=run_scenario_job(job, batch, runner.call))
             else:
                 time_calls(runner.call, job.calls, job.min_seconds, on_call)
         finally:
+            cpu_s, wall_s = time.process_time() - cpu_before, time.perf_counter() - wall_before
             after = read_throttling()
             delta = after.since(before) if before and after else None
             emit(EVENT_THROTTLING, batch=batch, **(asdict(delta) if delta else {"periods": None}))
+            emit(EVENT_CPU, batch=batch, cpu_s=round(cpu_s, 6), wall_s=round(wall_s, 6))
         runner.release()  # a huge batch's buffers go before the next batch's
     # After the timing: what the evaluation allocates is not held while a huge batch runs.
     if job.evaluate:
@@ -141,6 +150,31 @@ def run_job(job: WorkerJob) -> None:
             output_sample=sample,
             kernel_path=kernel_path,
         )
+    if job.profile:
+        profile_batches(job, runner, eval_images)
+
+
+def profile_batches(job: WorkerJob, runner, eval_images: np.ndarray) -> None:
+    """A profiled pass per batch, after every timed call of this process: where a call's time goes.
+
+    The runner profiles in a session, compiled model or interpreter of its own (profiling slows
+    calls), so no timed call is ever profiled. A runtime without a profiler, or one that fails,
+    is recorded as such: the result never fails for its profile.
+    """
+    from harness.bench.eval_set import batch_images
+
+    profile = getattr(runner, "op_profile", None)
+    for batch in (b for b in job.batches if b <= PROFILE_MAX_BATCH):
+        if profile is None:
+            emit(EVENT_PROFILED, batch=batch, error="this runtime's runner has no op_profile")
+            continue
+        log(f"batch {batch}: profiling {job.variant} (a pass of its own, not timed)")
+        try:
+            found = profile(batch, batch_images(eval_images, batch))
+        except Exception as error:  # a profiler is an extra: say what failed, keep the result
+            emit(EVENT_PROFILED, batch=batch, error=f"{type(error).__name__}: {error}")
+            continue
+        emit(EVENT_PROFILED, batch=batch, profile=found.to_dict())
 
 
 def run_scenario_job(job: WorkerJob, batch: int, call) -> dict:

@@ -10,7 +10,7 @@ import os
 import signal
 from pathlib import Path
 
-from harness.cli_args import positive_float, positive_int
+from harness.cli_args import positive_float, positive_int, thread_list
 from harness.host import ARCHES, DEFAULT_TIMEOUT_S, IMAGES_DIR, REPO_ROOT
 from harness.host.run.profiles import PROFILES
 from harness.host.subcommand import ARCH, Subcommand, arches_of, arg
@@ -51,6 +51,14 @@ RUN_OPTIONS = (
     ),
     arg("--results", type=Path, default=REPO_ROOT / "results", help="result JSON (default results/)"),
     arg("--timeout", type=positive_float, default=None, metavar="S", help="per container (default 4 h)"),
+    arg(
+        "--threads",
+        type=thread_list,
+        default=(),
+        metavar="N[,N...]",
+        help="threads per call natively, e.g. 1,2: one measure pass per count, a verdict per count "
+        "and a scaling table (default: the CPU limit; emulated runs keep that)",
+    ),
     arg("--cpus", type=positive_float, default=None, metavar="N", help="CPU limit (default: all)"),
     arg("--memory", default=None, metavar="SIZE", help="memory limit, e.g. 16g (default: 75%% of RAM)"),
     arg("--resume", action="store_true", help="finish a run: measure only what it lacks"),
@@ -92,13 +100,13 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
 
     from harness.host.engine.targets import parse_host_options
     from harness.host.run import orchestrator
-    from harness.host.run.profiles import get_profile, parse_memory, with_repeats
+    from harness.host.run.profiles import get_profile, parse_memory, with_repeats, with_threads
     from harness.report.cli import show_report
 
     config = orchestrator.RunConfig(
         arches=tuple(arches),
         host_options=parse_host_options(args.host),
-        profile=with_repeats(get_profile(args.profile), args.repeats),
+        profile=with_threads(with_repeats(get_profile(args.profile), args.repeats), args.threads),
         model=args.model,
         data=args.data,
         epochs=args.epochs,

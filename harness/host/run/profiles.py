@@ -34,6 +34,7 @@ class MeasurePass:
     scenario: str = ""
     scenario_min_duration_s: float = 0.0
     scenario_min_queries: int = 0
+    threads: int | None = None  # threads per call (None: the container's CPU limit)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,15 @@ def with_repeats(profile: Profile, repeats: int | None) -> Profile:
         native=tuple(replace(p, repeats=repeats) for p in profile.native),
         emulated=tuple(replace(p, repeats=repeats) for p in profile.emulated),
     )
+
+
+def with_threads(profile: Profile, threads: tuple[int, ...]) -> Profile:
+    """profile with each native pass run once per thread count (a sweep; () or one count:
+    unchanged but for that count). Emulated passes keep one count: their timings are not compared."""
+    if not threads:
+        return profile
+    native = tuple(replace(p, threads=count) for p in profile.native for count in threads)
+    return replace(profile, native=native)
 
 
 def get_profile(name: str) -> Profile:

@@ -120,7 +120,7 @@ def measure(
     from harness.host.run.progress import ContainerProgress
 
     image, label = image_tag(target.arch), target.engine.label
-    threads = max(1, int(target.limits.cpus))
+    threads = measure_pass.threads or max(1, int(target.limits.cpus))
     expected = collect.Expected(
         run_id,
         label,
@@ -143,6 +143,7 @@ def measure(
     )
     mode = "emulated" if target.emulated else "native"
     title = f"{target.arch} {mode} on {label} b{','.join(map(str, measure_pass.batches))}"
+    title += f" t{threads}" if measure_pass.threads else ""
     title += f" {measure_pass.scenario}" if measure_pass.scenario else ""
     try:
         volumes.make_dirs(target.client, image, results_volume, "out")
