@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from harness.report.analysis import MachineTable, build_tables
 from harness.report.compare import Comparison
+from harness.report.explain import report_lines
 from harness.report.headline import Headline, build_headlines
 from harness.report.load import LoadedResults
 from harness.report.scenarios import (
@@ -15,6 +16,7 @@ from harness.report.scenarios import (
     build_scenario_rows,
     build_scenario_verdicts,
 )
+from harness.report.threads import ScalingRow, build_scaling
 from harness.report.verdicts import Reproduction, Verdict, build_reproductions, build_verdicts
 
 DEFINITIONS = (
@@ -63,6 +65,9 @@ class Report:
     definitions: tuple[str, ...] = DEFINITIONS
     scenario_rows: list[ScenarioRow] = field(default_factory=list)
     scenario_verdicts: list[ScenarioVerdict] = field(default_factory=list)
+    # where each verdict variant's time goes (quantbench explain, one line each), native only
+    time_spent: list[str] = field(default_factory=list)
+    scaling: list[ScalingRow] = field(default_factory=list)  # runs with several thread counts
 
 
 def build_report(
@@ -85,4 +90,6 @@ def build_report(
         comparison=comparison,
         scenario_rows=scenario_rows,
         scenario_verdicts=build_scenario_verdicts(scenario_rows),
+        time_spent=report_lines(fixed_batch),
+        scaling=build_scaling(fixed_batch),
     )

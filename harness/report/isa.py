@@ -74,3 +74,35 @@ def _arm_features(flags: set[str]) -> list[str]:
     if "bf16" in flags:
         features.append("BF16")
     return features
+
+
+def int8_mac_limit(arch: str, isa_flags: Iterable[str]) -> tuple[float | None, str]:
+    """The ISA's int8:fp32 multiply-add throughput ratio per instruction width, and the facts used.
+
+    The ceiling an int8 kernel can reach over an fp32 one when both are bound by multiply-adds
+    (the same vector width, one instruction per cycle): a measured ratio above it means the float
+    call was bound by something int8 shrinks more, such as moving 4x larger weights.
+    """
+    flags = {flag.lower() for flag in isa_flags}
+    if not flags:
+        return None, "ISA unknown: no int8:fp32 limit"
+    if arch in X86_ARCHES:
+        if "amx_int8" in flags:
+            return 16.0, (
+                "AMX-INT8: tile multiplies do at least 16x the int8 multiply-adds of an AVX-512 "
+                "fp32 FMA per cycle"
+            )
+        if flags & {"avx512_vnni", "avx512vnni", "avx_vnni", "avxvnni"}:
+            return 4.0, "VNNI: one VPDPBUSD does 4 int8 multiply-adds per 32-bit lane, an FMA 1 fp32"
+        width = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
+        return 2.0, (
+            f"{width}, no VNNI: VPMADDUBSW + VPMADDWD do 4 int8 multiply-adds per 32-bit lane in "
+            "2 instructions, an FMA 1 fp32 in 1"
+        )
+    if arch in ARM_ARCHES:
+        if "i8mm" in flags:
+            return 8.0, "i8mm: one SMMLA does 32 int8 multiply-adds per 128 bits, an FMLA 4 fp32"
+        if "asimddp" in flags:
+            return 4.0, "dot-product: one SDOT does 16 int8 multiply-adds per 128 bits, an FMLA 4 fp32"
+        return 2.0, "NEON, no dot-product: widening SMLAL does 8 int8 multiply-adds per 2 instructions"
+    return None, "ISA unknown: no int8:fp32 limit"

@@ -11,14 +11,17 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from harness.report import cells
+from harness.report import cells, fmt
 from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row
 from harness.report.compare import Comparison
 from harness.report.document import Report
+from harness.report.explain import Explanation, common_kernel
 from harness.report.headline import HEADLINE_TITLE, Headline
 from harness.report.scenarios import MLPERF_NOTE
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
+from harness.report.threads import ScalingRow, thread_counts
 from harness.report.verdicts import Verdict
+from harness.schema import ONE_THREAD_PARALLELISM
 
 OUTCOME_STYLE = {FASTER: "green", SLOWER: "red", NO_DIFFERENCE: "yellow"}
 GATE_STYLE = {GATE_PASS: "green", GATE_FAIL: "bold red"}
@@ -39,6 +42,12 @@ def render_report(report: Report, console: Console) -> None:
         console.print(_bullets([headline_text(headline) for headline in report.headlines]))
     console.rule(Text("Verdicts: int8 vs float32, same runtime, same machine"))
     console.print(_bullets([verdict_text(verdict) for verdict in report.verdicts]))
+    if report.time_spent:
+        console.rule(Text("Where the time goes (quantbench explain RESULTS --variant V: the whole table)"))
+        console.print(_bullets([Text(line) for line in report.time_spent]))
+    if report.scaling:
+        console.print()
+        console.print(scaling_table(report.scaling))
     if report.reproductions:
         console.print()
         console.print(reproduction_table(report))
@@ -153,6 +162,32 @@ def notes_lines(report: Report) -> list[Text]:
     return lines
 
 
+def scaling_table(rows: list[ScalingRow]) -> Table:
+    """p50, speed-up over the fewest threads and threads used (CPU/wall), per thread count."""
+    counts = thread_counts(rows)
+    columns = [("machine", "left"), ("variant", "left"), ("batch", "right")]
+    for count in counts:
+        columns += [(f"p50 ms t{count}", "right"), (f"×t{counts[0]}", "right"), (f"used t{count}", "right")]
+    grid = _table(
+        Text("Thread scaling (passes one after another: ratios of medians, no interval; used = CPU/wall)"),
+        tuple(columns),
+    )
+    for row in rows:
+        by_count = {point.threads: point for point in row.points}
+        texts = [Text(f"{row.host} {row.arch}"), Text(row.variant), Text(str(row.batch))]
+        for count in counts:
+            point = by_count.get(count)
+            if point is None:
+                texts += [Text(fmt.DASH)] * 3
+                continue
+            used = Text(f"{point.parallelism:.2f}" if point.parallelism is not None else fmt.DASH)
+            if point.parallelism is not None and count > 1 and point.parallelism < ONE_THREAD_PARALLELISM:
+                used.stylize("yellow")
+            texts += [Text(fmt.ms(point.p50_s)), Text(f"{row.speedup(point):.2f}×"), used]
+        grid.add_row(*texts)
+    return grid
+
+
 def _table(title: Text, columns: tuple[tuple[str, str], ...], padding: tuple[int, int] = (0, 1)) -> Table:
     grid = Table(title=title, box=box.SIMPLE_HEAD, padding=padding, show_edge=False, title_justify="left")
     for name, justify in columns:
@@ -178,4 +213,71 @@ def _bullets(lines: list[Text], bullet: str = "•") -> Table:
     grid.add_column()
     for line in lines:
         grid.add_row(Text(bullet, style=line.style), line)
+    return grid
+
+
+def render_explanation(explanation: Explanation, console: Console) -> None:
+    """``quantbench explain``: the variant and its float baseline side by side, then the ISA line."""
+    mine, theirs = explanation.variant, explanation.baseline
+    console.rule(
+        Text(
+            f"{mine.variant} vs {theirs.variant}: {explanation.host} {explanation.arch} "
+            f"({explanation.cpu_model or 'CPU unknown'}; {explanation.isa}), batch {explanation.batch}, "
+            f"{explanation.threads} thread(s)"
+        )
+    )
+    facts = []
+    for side in (mine, theirs):
+        used = f"{side.parallelism:.2f}" if side.parallelism is not None else "not recorded"
+        line = f"{side.variant}: p50 {fmt.ms(side.p50_s)} ms; threads used (CPU/wall) {used}; "
+        if side.profile is None:
+            line += side.why_no_profile
+        else:
+            profile = side.profile
+            line += (
+                f"{profile.method} profile by {profile.tool}, {profile.calls} call(s) of "
+                f"{profile.wall_ms:.3g} ms, rows account for {profile.accounted_ms:.3g} ms"
+            )
+            line += f", every op in {common_kernel(profile)}" if common_kernel(profile) else ""
+            line += f". {profile.note}" if profile.note else ""
+            line += f". Missing: {profile.missing}" if profile.missing else ""
+        facts.append(Text(line))
+    console.print(_bullets(facts))
+    rows = explanation.rows()
+    if rows:
+        console.print(explanation_table(explanation, rows))
+    console.print(
+        _bullets(
+            [
+                Text(
+                    f"outside integer kernels: {mine.variant} {mine.outside_integer()}; "
+                    f"{theirs.variant} {theirs.outside_integer()}"
+                ),
+                Text(explanation.roofline(), style="bold"),
+            ]
+        )
+    )
+
+
+def explanation_table(explanation: Explanation, rows: list[tuple[str, ...]]) -> Table:
+    """Stages aligned by name (with the float/int8 time ratio of each), or op types by rank.
+    Names fold when the console is narrow; numbers never do."""
+    mine, theirs = explanation.variant.variant, explanation.baseline.variant
+    per_side = (("share", "right"), ("ms", "right"), ("precision", "left"), ("n", "right"))
+    if len(rows[0]) == 10:  # op types by rank: each side names its own
+        columns = ((mine, "left"), *per_side, (theirs, "left"), *per_side)
+    else:
+        columns = (("stage", "left"), *per_side, *per_side, (f"{theirs}/{mine}", "right"))
+    grid = Table(
+        title=Text(f"where one call's time goes: {mine} | {theirs}"),
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        show_edge=False,
+        title_justify="left",
+    )
+    for name, justify in columns:
+        wraps = name in (mine, theirs, "stage", "precision")
+        grid.add_column(name, justify=justify, no_wrap=not wraps, overflow="fold")
+    for row in rows:
+        grid.add_row(*(Text(cell) for cell in row))
     return grid

@@ -1,0 +1,42 @@
+"""``quantbench explain RESULTS_DIR... --variant V``: where one variant's time goes, beside its float.
+
+Host side only: reads result JSON (the op profiles measure recorded natively).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.cli_args import positive_int
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "results", nargs="+", type=Path, metavar="RESULTS_DIR", help="folder(s) of result JSON"
+    )
+    parser.add_argument("--variant", required=True, help="e.g. tflite-int8, ort-int8-qdq, openvino-int8")
+    parser.add_argument("--batch", type=positive_int, default=None, help="default: the largest profiled")
+    parser.add_argument("--threads", type=positive_int, default=None, help="default: the most measured")
+    parser.add_argument("--host", default=None, help="the machine, when results hold several")
+    parser.add_argument("--arch", default=None, help="amd64 or arm64, when results hold both natively")
+    parser.add_argument("--run-id", metavar="ID", help="only the results of this run")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from harness.report.cli import PIPE_WIDTH
+    from harness.report.explain import explain
+    from harness.report.load import load_directories
+    from harness.report.render import render_explanation
+
+    loaded = load_directories(args.results, run_id=args.run_id)
+    explanation = explain(
+        loaded.results, args.variant, batch=args.batch, threads=args.threads, host=args.host, arch=args.arch
+    )
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=PIPE_WIDTH)
+    render_explanation(explanation, console)
+    return 0

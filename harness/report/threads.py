@@ -1,0 +1,66 @@
+"""How each variant scales with threads, and how many it really used.
+
+Only runs that measured several thread counts on one native machine get a
+scaling table. The speed-up over the fewest threads is a ratio of medians
+across measure passes run one after the other (not paired within rounds);
+"used" is CPU time / wall time over the timed calls, recorded in every result.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.schema import STATUS_OK, Result
+
+
+@dataclass(frozen=True)
+class ThreadPoint:
+    """One variant at one batch and thread count."""
+
+    threads: int
+    p50_s: float
+    parallelism: float | None  # CPU time / wall time over the timed calls
+
+
+@dataclass(frozen=True)
+class ScalingRow:
+    """One variant at one batch on one machine, at every thread count measured."""
+
+    host: str
+    arch: str
+    variant: str
+    batch: int
+    points: tuple[ThreadPoint, ...]  # by thread count
+
+    def speedup(self, point: ThreadPoint) -> float:
+        """p50 at the fewest threads over p50 at this point's."""
+        return self.points[0].p50_s / point.p50_s if point.p50_s > 0 else float("nan")
+
+
+def build_scaling(results: Sequence[Result]) -> list[ScalingRow]:
+    """Rows for every native (host, arch) with more than one thread count, in result order."""
+    groups: dict[tuple[str, str, str, int], list[Result]] = {}
+    for result in results:
+        if (
+            result.emulated is False
+            and result.status == STATUS_OK
+            and result.timings_s
+            and not result.scenario
+        ):
+            groups.setdefault((result.host, result.arch, result.variant, result.batch), []).append(result)
+    rows = []
+    for (host, arch, variant, batch), members in groups.items():
+        if len({r.threads for r in members}) < 2:
+            continue
+        points = tuple(
+            ThreadPoint(r.threads, statistics.median(r.timings_s), r.effective_parallelism)
+            for r in sorted(members, key=lambda r: r.threads)
+        )
+        rows.append(ScalingRow(host, arch, variant, batch, points))
+    return rows
+
+
+def thread_counts(rows: Sequence[ScalingRow]) -> list[int]:
+    return sorted({point.threads for row in rows for point in row.points})
