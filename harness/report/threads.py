@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.schema import STATUS_OK, Result
+from harness.schema import STATUS_OK, VARIANTS, Result
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class ScalingRow:
 
 
 def build_scaling(results: Sequence[Result]) -> list[ScalingRow]:
-    """Rows for every native (host, arch) with more than one thread count, in result order."""
+    """Rows for every native (host, arch) with more than one thread count, in table order."""
     groups: dict[tuple[str, str, str, int], list[Result]] = {}
     for result in results:
         if (
@@ -50,8 +50,12 @@ def build_scaling(results: Sequence[Result]) -> list[ScalingRow]:
             and not result.scenario
         ):
             groups.setdefault((result.host, result.arch, result.variant, result.batch), []).append(result)
+    order = {name: index for index, name in enumerate(VARIANTS)}
     rows = []
-    for (host, arch, variant, batch), members in groups.items():
+    for (host, arch, variant, batch), members in sorted(
+        groups.items(),
+        key=lambda item: (item[0][0], item[0][1], order.get(item[0][2], len(order)), item[0][3]),
+    ):
         if len({r.threads for r in members}) < 2:
             continue
         points = tuple(
