@@ -149,3 +149,21 @@ def profiled_calls(call: Callable[[], object]) -> list[float]:
         call()
         walls.append(time.perf_counter() - started)
     return walls
+
+
+def per_op_profile(
+    tool: str, batch: int, walls: list[float], rows: tuple[OpRow, ...], note: str
+) -> OpProfile:
+    """A runtime timer's profile: wall time per call from ``walls`` (seconds of each profiled
+    call), and what the rows miss of it (``coverage_gap``)."""
+    wall_ms = 1000 * sum(walls) / len(walls)
+    return OpProfile(
+        method=METHOD_PER_OP,
+        tool=tool,
+        batch=batch,
+        calls=len(walls),
+        wall_ms=round(wall_ms, 4),
+        rows=rows,
+        note=note,
+        missing=coverage_gap(wall_ms, sum(row.ms for row in rows)),
+    )

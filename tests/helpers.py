@@ -40,3 +40,21 @@ def unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def package_with_runtime(root: Path, name: str, declaration: str, converter: str, runner: str) -> Path:
+    """A copy of the package under ``root`` with one more runtime folder, and its tiny artifacts
+    prepared in ``root / "artifacts"``; returns the copy (pass it as ``run_cli(package=...)``)."""
+    import shutil
+
+    package = root / "copy"
+    shutil.copytree(REPO / "harness", package / "harness", ignore=shutil.ignore_patterns("__pycache__"))
+    folder = package / "harness" / "bench" / "runtimes" / name
+    folder.mkdir()
+    (folder / "__init__.py").write_text(declaration)
+    (folder / "convert.py").write_text(converter)
+    (folder / "runner.py").write_text(runner)
+    prepare = ["prepare", "--model", "tiny", "--data", "synthetic", "--epochs", "1", "--qat-epochs", "1"]
+    proc = run_cli(*prepare, "--out", str(root / "artifacts"), package=package)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return package

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import pytest
 
-from tests.helpers import REPO, run_cli
+from tests.helpers import package_with_runtime, run_cli
 
 pytest.importorskip("tensorflow")
 
@@ -93,17 +92,8 @@ def load(path, threads):
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 CPUs to use 2 threads")
 def test_a_runner_that_ignores_its_thread_count_is_named_and_the_scaling_table_shows_it(tmp_path):
-    package = tmp_path / "copy"
-    shutil.copytree(REPO / "harness", package / "harness", ignore=shutil.ignore_patterns("__pycache__"))
-    folder = package / "harness" / "bench" / "runtimes" / "hashing"
-    folder.mkdir()
-    (folder / "__init__.py").write_text(DECLARATION)
-    (folder / "convert.py").write_text(CONVERTER)
-    (folder / "runner.py").write_text(RUNNER)
+    package = package_with_runtime(tmp_path, "hashing", DECLARATION, CONVERTER, RUNNER)
     artifacts, results = tmp_path / "artifacts", tmp_path / "results"
-    prepare = ["prepare", "--model", "tiny", "--data", "synthetic", "--epochs", "1", "--qat-epochs", "1"]
-    proc = run_cli(*prepare, "--out", str(artifacts), package=package)
-    assert proc.returncode == 0, proc.stderr[-3000:]
 
     timing = (
         "--batch 2 --threads 1,2 --warmup 1 --warmup-seconds 0 --repeats 6 --min-seconds 0.3 --processes 2"

@@ -8,11 +8,10 @@ the float32 check included.
 from __future__ import annotations
 
 import csv
-import shutil
 
 import pytest
 
-from tests.helpers import REPO, run_cli
+from tests.helpers import package_with_runtime, run_cli
 
 pytest.importorskip("tensorflow")
 
@@ -78,18 +77,8 @@ def load(path, threads):
 
 
 def test_a_runtime_folder_alone_adds_its_variants_to_prepare_measure_report_and_csv(tmp_path):
-    package = tmp_path / "copy"
-    shutil.copytree(REPO / "harness", package / "harness", ignore=shutil.ignore_patterns("__pycache__"))
-    folder = package / "harness" / "bench" / "runtimes" / "fake"
-    folder.mkdir()
-    (folder / "__init__.py").write_text(DECLARATION)
-    (folder / "convert.py").write_text(CONVERTER)
-    (folder / "runner.py").write_text(RUNNER)
+    package = package_with_runtime(tmp_path, "fake", DECLARATION, CONVERTER, RUNNER)
     artifacts, results = tmp_path / "artifacts", tmp_path / "results"
-
-    prepare = ["prepare", "--model", "tiny", "--data", "synthetic", "--epochs", "1", "--qat-epochs", "1"]
-    proc = run_cli(*prepare, "--out", str(artifacts), package=package)
-    assert proc.returncode == 0, proc.stderr[-3000:]
     assert (artifacts / "fake-int8.npy").is_file()
 
     timing = "--batch 2 --threads 1 --warmup 1 --warmup-seconds 0 --repeats 5 --min-seconds 0 --processes 1"

@@ -19,15 +19,14 @@ from typing import Any
 import numpy as np
 
 from harness.op_profile import (
-    METHOD_PER_OP,
     PRECISION_CONVERT,
     PRECISION_FP32,
     PRECISION_INT8,
     WARMUP_CALLS,
     OpProfile,
     OpRow,
-    coverage_gap,
     grouped,
+    per_op_profile,
     profiled_calls,
     warm_up,
 )
@@ -78,21 +77,14 @@ def op_profile(
     after = node_times(request.get_profiling_info(), WARMUP_CALLS + len(walls))
     conversions = precision_changes(compiled.get_runtime_model())
     rows = rows_from_counters(before, after, len(walls), conversions)
-    wall_ms = 1000 * sum(walls) / len(walls)
-    accounted = sum(row.ms for row in rows)
-    return OpProfile(
-        method=METHOD_PER_OP,
-        tool=f"openvino {ov.get_version().split('-')[0]} CPU plugin performance counters (PERF_COUNT)",
-        batch=batch,
-        calls=len(walls),
-        wall_ms=round(wall_ms, 4),
-        rows=rows,
-        note=(
-            f"node time over {len(walls)} profiled calls (difference of the plugin's since-compile "
-            "means, warm-up excluded) summed by layer type and kernel; each node's time is cut to "
-            "whole µs per call, and nodes fused into another report none of their own"
-        ),
-        missing=coverage_gap(wall_ms, accounted),
+    return per_op_profile(
+        f"openvino {ov.get_version().split('-')[0]} CPU plugin performance counters (PERF_COUNT)",
+        batch,
+        walls,
+        rows,
+        f"node time over {len(walls)} profiled calls (difference of the plugin's since-compile "
+        "means, warm-up excluded) summed by layer type and kernel; each node's time is cut to "
+        "whole µs per call, and nodes fused into another report none of their own",
     )
 
 

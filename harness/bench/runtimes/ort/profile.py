@@ -17,14 +17,13 @@ import numpy as np
 
 from harness.bench.runtimes.ort.graph import INTEGER_COMPUTE, QUANTIZE
 from harness.op_profile import (
-    METHOD_PER_OP,
     PRECISION_CONVERT,
     PRECISION_FP32,
     PRECISION_INT8,
     OpProfile,
     OpRow,
-    coverage_gap,
     grouped,
+    per_op_profile,
     profiled_calls,
     warm_up,
 )
@@ -52,21 +51,14 @@ def op_profile(model_path: str, options, batch: int, images: np.ndarray) -> OpPr
         with open(session.end_profiling()) as trace:
             events = json.load(trace)
     rows = rows_from_trace(events, len(walls))
-    wall_ms = 1000 * sum(walls) / len(walls)
-    accounted = sum(row.ms for row in rows)
-    return OpProfile(
-        method=METHOD_PER_OP,
-        tool=f"onnxruntime {ort.__version__} profiler (enable_profiling)",
-        batch=batch,
-        calls=len(walls),
-        wall_ms=round(wall_ms, 4),
-        rows=rows,
-        note=(
-            "kernel time per node from ORT's trace, summed by op type over the last "
-            f"{len(walls)} runs of a profiled session (warm-up runs dropped); the time between "
-            "kernels (the executor, fences, the Python call) is in no row"
-        ),
-        missing=coverage_gap(wall_ms, accounted),
+    return per_op_profile(
+        f"onnxruntime {ort.__version__} profiler (enable_profiling)",
+        batch,
+        walls,
+        rows,
+        "kernel time per node from ORT's trace, summed by op type over the last "
+        f"{len(walls)} runs of a profiled session (warm-up runs dropped); the time between "
+        "kernels (the executor, fences, the Python call) is in no row",
     )
 
 

@@ -11,18 +11,18 @@ from __future__ import annotations
 import glob
 import json
 import tempfile
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from harness.op_profile import (
-    METHOD_PER_OP,
     PRECISION_CONVERT,
     PRECISION_FP32,
     OpProfile,
     OpRow,
-    coverage_gap,
     grouped,
+    per_op_profile,
     profiled_calls,
     warm_up,
 )
@@ -102,24 +102,16 @@ def op_profile(serve, batch: int, images: np.ndarray) -> OpProfile:
             for op_type, (self_us, occurrences) in stats.items()
         ]
     )
-    wall_ms = 1000 * sum(walls) / calls
-    missing = coverage_gap(wall_ms, sum(row.ms for row in rows))
     note = (
         f"self time per op type over {calls} profiled calls (TensorFlow's framework_op_stats, IDLE dropped)"
     )
-    if missing:
-        # the profiler runs during the timed calls: its own tracing is in the wall time, in no op
+    tool = f"tensorflow {tf.__version__} profiler (framework_op_stats)"
+    profile = per_op_profile(tool, batch, walls, rows, note)
+    if profile.missing:
+        # the profiler runs during the profiled calls: its own tracing is in the wall time, in no op
         note += "; the wall time includes the profiler's own overhead, which no op row holds"
-    return OpProfile(
-        method=METHOD_PER_OP,
-        tool=f"tensorflow {tf.__version__} profiler (framework_op_stats)",
-        batch=batch,
-        calls=calls,
-        wall_ms=round(wall_ms, 4),
-        rows=rows,
-        note=note,
-        missing=missing,
-    )
+        profile = replace(profile, note=note)
+    return profile
 
 
 def _op_stats(logdir: str) -> dict[str, tuple[float, float]]:
