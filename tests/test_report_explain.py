@@ -102,6 +102,7 @@ def test_stages_are_aligned_by_name_with_their_float_to_int8_ratio():
     assert rows[1][-1] == "4.00x"  # conv2: 0.8 / 0.2
     # a stage holds its quantize ops with its int8 kernels: no share is invented for them
     assert explanation.variant.outside_integer().startswith("n/a per stage")
+    assert "largest: tflite-int8 conv4 (int8) 32%, tflite-fp32 conv4 (fp32) 32%" in explanation.summary()
 
 
 def test_explain_says_what_to_do_when_it_cannot():

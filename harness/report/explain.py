@@ -103,7 +103,7 @@ class Explanation:
                 f"{side.variant} {row.name} ({row.precision}) {side.profile.share(row):.0%}"
                 for side in (mine, theirs)
                 if side.profile is not None and side.profile.rows
-                for row in side.profile.rows[:1]
+                for row in [max(side.profile.rows, key=lambda row: row.ms)]
             ]
             text += f"; largest: {', '.join(tops)}" if tops else ""
         if self.limit is not None and self.speedup is not None:
