@@ -114,7 +114,9 @@ def test_truncated_result_is_named_and_remeasured_on_resume(tiny_artifacts, tmp_
 def test_disk_full_keeps_earlier_results_valid(tiny_artifacts, tmp_path):
     out = tmp_path / "small"
     out.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(out)], check=True)
+    # room for a few results of ~50 KB each (the first images' class probabilities are most of
+    # one), not for the 52 this run writes
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(out)], check=True)
     try:
         proc = run_cli(
             *measure_args(tiny_artifacts, out, "--variants", "all", "--batch", "1,2,3,4", "--repeats", "2")
