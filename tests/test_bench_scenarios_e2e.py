@@ -43,7 +43,11 @@ def test_singlestream_and_offline_give_p90_and_throughput_per_variant(scenario_r
         assert len(result.scenario_runs) == 3  # one run per process round
         for run in result.scenario_runs:
             assert run["min_duration_met"] and run["min_queries_met"] and not run["mlperf_length"]
-            assert run["duration_s"] >= 0.3 and run["throughput_sps"] > 0
+            assert run["duration_s"] > 0 and run["throughput_sps"] > 0
+            if run["driver"].startswith("python"):  # its loop ends only once 0.3 s have passed
+                assert run["duration_s"] >= 0.3
+            # LoadGen's clock starts before its first issue, so our first-issue-to-last-done time
+            # can be a little shorter than the minimum it judged met (min_duration_met, above)
             assert any("MLPerf requires at least 600 s" in text for text in run["mlperf_shortfalls"])
     for result in single.values():
         for run in result.scenario_runs:
