@@ -49,8 +49,10 @@ def test_console_report_shows_verdicts_warnings_and_emulation(report):
     assert "no measurable difference" in text  # batch 32 has int8 as fast as float
     assert "EMULATED (QEMU): not a CPU measurement" in text
     assert "no speed verdict at batch 8, 4 threads: emulated timings measure QEMU" in text
-    # QEMU slowed both sides of round 2 alike: a note per variant, and the ratios still agree
-    assert "WARNING: tflite-int8's processes disagree: process 1 at" in text
+    # QEMU slowed both sides of round 2 alike: one note names every variant, each with its numbers
+    [note] = [line for line in text.splitlines() if "processes disagree" in line]
+    assert note.startswith("* WARNING: processes disagree: the machine changed while it was timed: batch 8")
+    assert "tflite-int8 (process 1 at" in note and note.count("the machine changed") == 1
     assert "broken.json: cannot read JSON" in text
     assert "2018 reproduction" in text and "float kernels plus quantize ops" in text
     assert "the newest complete run is used" in text
@@ -100,8 +102,13 @@ def test_plot_shows_both_arches_with_error_bars(report, tmp_path):
     figure = plot.build_figure(report)
     native = [axes for axes in figure.axes if axes.get_title().startswith(plot.NATIVE_TITLE)]
     emulated = [axes for axes in figure.axes if axes.get_title().startswith(plot.EMULATED_TITLE)]
-    # one native and one emulated panel per (batch, threads): never one axis for both
-    assert len(native) == len(emulated) == len(figure.axes) // 2 > 0
+    # a native panel per native (batch, threads), an emulated one per emulated: never one axis for both
+    settings = {
+        emulated: {s for t in report.tables if t.emulated is emulated for s in t.settings()}
+        for emulated in (False, True)
+    }
+    assert (len(native), len(emulated)) == (len(settings[False]), len(settings[True])) == (2, 1)
+    assert len(native) + len(emulated) == len(figure.axes)
     assert all(any(label.startswith("amd64") for label in _legends(axes)) for axes in native)
     assert not any("EMULATED" in label for axes in native for label in _legends(axes))
     assert any("arm64" in label and "EMULATED" in label for axes in emulated for label in _legends(axes))
@@ -114,21 +121,28 @@ def test_plot_shows_both_arches_with_error_bars(report, tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_plot_names_a_machine_that_has_no_interval_instead_of_dropping_it(report):
+def _figure_notes(figure) -> str:
+    """The lines under the panels, their wrapping undone."""
+    return " ".join(" ".join(text.get_text() for text in figure.texts).split())
+
+
+def test_plot_names_a_machine_that_has_no_interval_instead_of_drawing_an_empty_panel(report):
     emulated = next(table for table in report.tables if table.emulated)
     for row in emulated.rows:
         row.speedup = None  # e.g. fewer than 5 timings under QEMU
     figure = plot.build_figure(report)
-    notes = [text.get_text() for axes in figure.axes for text in axes.texts if "interval" in text.get_text()]
-    assert len(notes) == len(emulated.settings())  # one per panel it was timed in
-    assert all(note == f"no interval (failed, or fewer than 5 timings): {emulated.label}" for note in notes)
+    assert not any(axes.get_title().startswith(plot.EMULATED_TITLE) for axes in figure.axes)
+    assert all(axes.containers for axes in figure.axes)  # every axis drawn has bars
+    batch, threads = emulated.settings()[0]
+    expected = f"{plot.machine_legend(emulated)}: {plot.NO_INTERVAL} at batch {batch}, {threads} threads"
+    assert expected in _figure_notes(figure)
 
 
 def test_plot_says_when_a_machine_was_not_timed_at_a_batch(report):
     emulated = next(table for table in report.tables if table.emulated)
-    batch, threads = max(emulated.settings())
-    emulated.rows = [row for row in emulated.rows if row.batch != batch]  # e.g. the quick emulated pass
+    native_batches = {batch for table in report.tables if not table.emulated for batch, _ in table.settings()}
+    assert {batch for batch, _ in emulated.settings()} < native_batches  # the quick emulated pass
     figure = plot.build_figure(report)
-    notes = [text.get_text() for axes in figure.axes for text in axes.texts]
-    assert f"not timed at batch {batch}, {threads} threads: {emulated.label}" in notes
-    assert not any("interval" in note for note in notes)
+    emulated_panels = [axes for axes in figure.axes if axes.get_title().startswith(plot.EMULATED_TITLE)]
+    assert len(emulated_panels) == len(emulated.settings())
+    assert f"{plot.machine_legend(emulated)}: not timed at batch 32, 4 threads." in _figure_notes(figure)

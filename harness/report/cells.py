@@ -10,6 +10,7 @@ from harness.report.compare import Change, Comparison
 from harness.report.scenarios import ScenarioRow
 from harness.report.stats import SLOWER, invert
 from harness.report.verdicts import Reproduction
+from harness.report.warning_kinds import SplitWarning, split_warning
 
 NOTE_MARK = "*"
 BASELINE = "baseline"
@@ -36,6 +37,18 @@ MACHINE_COLUMNS = (
 SPEEDUP_COLUMN = 8
 STATUS_COLUMN = 4
 GATE_COLUMN = 13
+# The machine-table columns a narrow console leaves out, first to last, until the table fits
+# (fit.fit_columns). Never left out: variant, batch, thr, p50 ms, and the speed-up, top-1, Δ pt,
+# agree and gate columns: the numbers the table exists for. Markdown and CSV keep every column.
+MACHINE_DROP_ORDER = (
+    "size",  # the artifact's size: the same at every batch, not measured by this run
+    "peak mem",  # memory, where the table answers speed and accuracy
+    "runtime",  # the variant's name says it; the caption names each runtime and its version
+    "img/s",  # batch / p50 ms, and both of those stay
+    "rnd",  # each verdict says how many rounds stand behind its interval
+    "tail",  # p99 / p50: shown for jitter, never a reason to withhold a verdict
+    "p90 ms",  # a second percentile beside p50 ms, which stays
+)
 
 REPRODUCTION_COLUMNS = (
     ("machine", "left"),
@@ -56,6 +69,8 @@ COMPARISON_COLUMNS = (
     ("top-1 old → new", "right"),
 )
 CHANGE_COLUMN = 6
+# As MACHINE_DROP_ORDER, for a comparison: the change interval says how the medians moved.
+COMPARISON_DROP_ORDER = ("old p50 ms", "new p50 ms")
 
 
 SCENARIO_COLUMNS = (
@@ -71,6 +86,10 @@ SCENARIO_COLUMNS = (
     ("run s", "right"),
     ("MLPerf-length", "left"),
 )
+# As MACHINE_DROP_ORDER, for the scenario table: "MLPerf-length" is said again in its caption
+# (the minimums a run fell short of), the early-stopping p90 refines the p90 that stays, "run s"
+# is how long the shortest run took, and samples/s is the Offline figure the ratio is made of.
+SCENARIO_DROP_ORDER = ("MLPerf-length", "ES p90 ms", "run s", "rnd", "samples/s")
 
 
 def scenario_cells(row: ScenarioRow) -> list[str]:
@@ -106,15 +125,10 @@ def scenario_caption(rows: list[ScenarioRow]) -> str:
 
 @dataclass
 class Note:
-    """One message about one or more rows of a machine table."""
+    """One note under a machine table: a message, or a kind of warning, and the rows it concerns."""
 
-    rows: str  # "all rows" or "tflite-int8 (batch 8, 4 thr), ..."
-    message: str
+    text: str  # "tflite-int8 at batch 1, 2 thr: kernel path: ..." or "WARNING: <kind>: <rows> — <advice>"
     kind: str  # "error", "kernel", "warning" or "info"
-
-    @property
-    def text(self) -> str:
-        return f"{self.rows}: {self.message}"
 
 
 def machine_cells(row: Row) -> list[str]:
@@ -143,26 +157,90 @@ def machine_cells(row: Row) -> list[str]:
 
 
 def machine_notes(table: MachineTable) -> list[Note]:
-    """Errors, kernel-path flags and stability warnings, each message said once."""
-    rows_by_message: dict[tuple[str, str], list[Row]] = {}
+    """Errors, kernel-path flags, warnings and why rounds stopped, each said once: a message
+    with the rows it concerns; a kind of warning with its rows, each with its own numbers, and its
+    advice once (``warning_kinds``)."""
+    grouped: dict[tuple[str, str, str], dict[str, list[Row]]] = {}  # (kind, title, advice) -> detail
     for row in table.rows:
-        messages = []
-        if row.error or not row.ok:
-            messages.append((f"{row.status}: {row.error or 'no error recorded'}", "error"))
-        messages += [(f"kernel path: {flag}", "kernel") for flag in row.kernel_flags]
-        messages += [(f"WARNING: {warning}", "warning") for warning in row.warnings]
-        if row.rounds_stop_reason and not table.emulated:
-            messages.append((f"rounds: {row.rounds_stop_reason}", "info"))
-        for message in messages:
-            rows_by_message.setdefault(message, []).append(row)
-    notes = []
-    for (message, kind), rows in rows_by_message.items():
-        if len(rows) == len(table.rows) > 1:
-            where = "all rows"
-        else:
-            where = ", ".join(f"{r.variant} (batch {r.batch}, {r.threads} thr)" for r in rows)
-        notes.append(Note(where, message, kind))
-    return notes
+        for kind, split in _row_messages(row, table.emulated):
+            grouped.setdefault((kind, split.title, split.advice), {}).setdefault(split.detail, []).append(row)
+    return [
+        Note(_note_text(kind, title, advice, by_detail, table.rows), kind)
+        for (kind, title, advice), by_detail in grouped.items()
+    ]
+
+
+def rows_named(rows: list[Row], every_row: list[Row]) -> str:
+    """ "all rows", or each set of variants with the settings it shares:
+    "tflite-int8, tflite-int8-qat at batch 1 and 64, 2 thr"."""
+    if _all_of(rows, every_row):
+        return "all rows"
+    variants_by_setting: dict[tuple[int, int], list[str]] = {}
+    for row in rows:
+        variants_by_setting.setdefault((row.batch, row.threads), []).append(row.variant)
+    settings_by_variants: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+    for setting, variants in variants_by_setting.items():
+        settings_by_variants.setdefault(tuple(dict.fromkeys(variants)), []).append(setting)
+    return " and ".join(
+        f"{', '.join(variants)} at {_settings_named(settings)}"
+        for variants, settings in settings_by_variants.items()
+    )
+
+
+def rows_with_details(by_detail: dict[str, list[Row]], every_row: list[Row]) -> str:
+    """The rows of one kind of warning, each with its own numbers, by setting; rows with the same
+    numbers together: "all rows (only 1 repeats)", or "batch 1, 2 thr: ort-int8 (off by 0.137),
+    ort-int8-qdq (off by 0.0745); batch 64, 2 thr: ..."."""
+    if len(by_detail) == 1:
+        [(detail, rows)] = by_detail.items()
+        if _all_of(rows, every_row):
+            return "all rows" + (f" ({detail})" if detail else "")
+    by_setting: dict[tuple[int, int], dict[str, list[str]]] = {}
+    for detail, rows in by_detail.items():
+        for row in rows:
+            by_setting.setdefault((row.batch, row.threads), {}).setdefault(detail, []).append(row.variant)
+    settings_by_items: dict[str, list[tuple[int, int]]] = {}
+    for setting, variants_by_detail in sorted(by_setting.items()):
+        items = ", ".join(
+            ", ".join(variants) + (f" ({detail})" if detail else "")
+            for detail, variants in variants_by_detail.items()
+        )
+        settings_by_items.setdefault(items, []).append(setting)
+    return "; ".join(f"{_settings_named(settings)}: {items}" for items, settings in settings_by_items.items())
+
+
+def _all_of(rows: list[Row], every_row: list[Row]) -> bool:
+    return len(every_row) > 1 and {id(row) for row in rows} == {id(row) for row in every_row}
+
+
+def _settings_named(settings: list[tuple[int, int]]) -> str:
+    """ "batch 1 and 64, 2 thr", or "batch 1, 2 thr and batch 8, 4 thr" when the threads differ."""
+    threads = {count for _, count in settings}
+    if len(threads) > 1:
+        return " and ".join(f"batch {batch}, {count} thr" for batch, count in settings)
+    batches = [str(batch) for batch, _ in settings]
+    listed = batches[0] if len(batches) == 1 else f"{', '.join(batches[:-1])} and {batches[-1]}"
+    return f"batch {listed}, {threads.pop()} thr"
+
+
+def _row_messages(row: Row, emulated: bool | None) -> list[tuple[str, SplitWarning]]:
+    """(note kind, message) for everything said about one row; only warnings have a detail."""
+    messages = []
+    if row.error or not row.ok:
+        messages.append(("error", f"{row.status}: {row.error or 'no error recorded'}"))
+    messages += [("kernel", f"kernel path: {flag}") for flag in row.kernel_flags]
+    if row.rounds_stop_reason and not emulated:
+        messages.append(("info", f"rounds: {row.rounds_stop_reason}"))
+    said = [(kind, SplitWarning(message, "", "")) for kind, message in messages]
+    return said + [("warning", split_warning(warning, row.variant)) for warning in row.warnings]
+
+
+def _note_text(kind: str, title: str, advice: str, by_detail: dict[str, list[Row]], every: list[Row]) -> str:
+    """ "<rows>: <message>", or for a kind of warning "WARNING: <kind>: <rows (numbers)> — <advice>"."""
+    if kind != "warning":
+        return f"{rows_named(next(iter(by_detail.values())), every)}: {title}"
+    said_once = f"{title}: " if title else ""
+    return f"WARNING: {said_once}{rows_with_details(by_detail, every)}" + (f" — {advice}" if advice else "")
 
 
 REPRODUCTION_CAPTION = (

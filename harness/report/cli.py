@@ -6,17 +6,21 @@ Host side only: reads result JSON; never imports TensorFlow, LiteRT or docker.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import UserError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from harness.report.document import Report
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
-# Width when the report goes to a file or pipe (e.g. `make report | tee`): the tables fit in it.
+# Width when the report goes to a file or pipe (e.g. `make report | tee`) and $COLUMNS is not set.
 PIPE_WIDTH = 120
 
 
@@ -51,15 +55,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def show_report(
-    directories: list[Path], *, run_id: str | None = None, compare: list[Path] | None = None
+    directories: list[Path],
+    *,
+    run_id: str | None = None,
+    compare: list[Path] | None = None,
+    native_only: bool = False,
 ) -> Report:
     """Load, check and merge the results (of run_id only, when given), print the report, return it.
 
-    ``host run`` ends with this too, so its report is the one ``harness report`` prints.
+    ``host run`` ends with this too, so its report is the one ``harness report`` prints; with
+    ``native_only`` it first shows this machine's answer while the emulated check still runs.
     """
     # Imported here so `python -m harness --help` stays fast and light.
-    from rich.console import Console
-
     from harness.report.compare import compare_results
     from harness.report.document import build_report
     from harness.report.load import load_directories
@@ -70,13 +77,25 @@ def show_report(
     if compare:
         old = load_directories(compare, role="--compare")
         comparison = compare_results(old, loaded, [str(path) for path in compare])
+    if native_only:
+        loaded = replace(loaded, results=[r for r in loaded.results if r.emulated is False])
     sources = [str(path) + (f" (run {run_id})" if run_id else "") for path in directories]
+    if native_only:
+        sources = [f"{source}, native results (the emulated check follows)" for source in sources]
     report = build_report(loaded, sources, comparison)
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=PIPE_WIDTH)
-    render_report(report, console)
+    render_report(report, report_console())
     return report
+
+
+def report_console() -> Console:
+    """The console to print on: as wide as the terminal, or as $COLUMNS says (rich reads it);
+    PIPE_WIDTH in a file or pipe without $COLUMNS (rich's own default there is 80)."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        console = Console(width=PIPE_WIDTH)
+    return console
 
 
 def _write_plot(report: Report, path: Path) -> None:

@@ -24,9 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from harness.report.cli import PIPE_WIDTH
+    from harness.report.cli import report_console
     from harness.report.explain import explain
     from harness.report.load import load_directories
     from harness.report.render import render_explanation
@@ -35,8 +33,5 @@ def run(args: argparse.Namespace) -> int:
     explanation = explain(
         loaded.results, args.variant, batch=args.batch, threads=args.threads, host=args.host, arch=args.arch
     )
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=PIPE_WIDTH)
-    render_explanation(explanation, console)
+    render_explanation(explanation, report_console())
     return 0

@@ -6,12 +6,15 @@ error messages are shown as written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from harness.report import cells, fmt
+from harness.report import cells, fit, fmt
 from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row
 from harness.report.compare import Comparison
 from harness.report.document import Report
@@ -26,13 +29,30 @@ from harness.schema import ONE_THREAD_PARALLELISM
 OUTCOME_STYLE = {FASTER: "green", SLOWER: "red", NO_DIFFERENCE: "yellow"}
 GATE_STYLE = {GATE_PASS: "green", GATE_FAIL: "bold red"}
 NOTE_STYLE = {"error": "red", "kernel": "yellow", "warning": "yellow", "info": "dim"}
+WRAPPING_COLUMNS = ("machine", "significance")  # names and prose; every other column holds numbers
 
 
 def render_report(report: Report, console: Console) -> None:
-    """Print the whole report: machines, verdicts, the 2018 row, comparison, notes."""
+    """Print the whole report: machines, verdicts, the 2018 row, comparison, notes.
+
+    A table wider than the console leaves out its least needed columns (``fit``), said in one
+    line under the title; markdown and CSV keep every column."""
+    machines, machines_fit = _fitted_machines(report.tables, console)
+    scaling, scaling_fit = _fitted_scaling(report.scaling, console)
+    scenarios, scenarios_fit = _fitted_scenarios(report, console)
+    comparison, comparison_fit = _fitted_comparison(report.comparison, console)
+    fits = [
+        ("machine tables", machines_fit),
+        ("thread scaling", scaling_fit),
+        ("scenarios", scenarios_fit),
+        ("comparison", comparison_fit),
+    ]
     console.rule(Text(f"quantbench report: {report.results_used} results from {', '.join(report.sources)}"))
-    for table in report.tables:
-        console.print(machine_table(table))
+    left_out = fit.dropped_line(fits, console.width)
+    if left_out:
+        console.print(Text(left_out, style="dim"))
+    for table, grid in zip(report.tables, machines, strict=True):
+        console.print(grid)
         notes = machine_notes(table)
         if notes is not None:
             console.print(notes)
@@ -45,40 +65,47 @@ def render_report(report: Report, console: Console) -> None:
     if report.time_spent:
         console.rule(Text("Where the time goes (quantbench explain RESULTS --variant V: the whole table)"))
         console.print(_bullets([Text(line) for line in report.time_spent]))
-    if report.scaling:
+    for grid in scaling:
         console.print()
-        console.print(scaling_table(report.scaling))
+        console.print(grid)
     if report.reproductions:
         console.print()
         console.print(reproduction_table(report))
-    if report.scenario_rows:
+    for grid in scenarios:
         console.print()
-        console.print(scenario_table(report))
+        console.print(grid)
         console.print(
             _bullets([Text(v.text, style=_verdict_style(v.speedup)) for v in report.scenario_verdicts])
         )
-    if report.comparison is not None:
+    if comparison is not None:
         console.print()
-        console.print(comparison_table(report.comparison))
+        console.print(comparison)
     console.print()
     console.rule(Text("Notes"))
     console.print(_bullets(notes_lines(report)))
 
 
-def machine_table(table: MachineTable) -> Table:
-    """One table per (host, arch); emulated machines are dimmed and say so in the title."""
+def machine_table(table: MachineTable, shown: Sequence[int] | None = None) -> Table:
+    """One table per (host, arch), with the columns ``shown`` (every one by default); emulated
+    machines are dimmed and say so in the title."""
+    columns = range(len(cells.MACHINE_COLUMNS)) if shown is None else shown
     label, emulation = cells.machine_title(table)
     title = Text(label, style="bold")
     if emulation:
         title.append(f"  {emulation}", style="bold magenta")
-    grid = _table(title, cells.MACHINE_COLUMNS, padding=(0, 0))
+    grid = _table(title, tuple(cells.MACHINE_COLUMNS[i] for i in columns))
     grid.caption = cells.runtime_versions(table)
     grid.caption_justify = "left"
     for row in table.rows:
         texts = [Text(cell) for cell in cells.machine_cells(row)]
         _style_row(texts, row)
-        grid.add_row(*texts, style="dim" if table.emulated else None)
+        grid.add_row(*(texts[i] for i in columns), style="dim" if table.emulated else None)
     return grid
+
+
+def _fitted_machines(tables: list[MachineTable], console: Console) -> tuple[list[Table], fit.Fit]:
+    builders = [partial(machine_table, table) for table in tables]
+    return fit.fit_tables(builders, _headers(cells.MACHINE_COLUMNS), cells.MACHINE_DROP_ORDER, console)
 
 
 def machine_notes(table: MachineTable) -> RenderableType | None:
@@ -98,18 +125,24 @@ def verdict_text(verdict: Verdict) -> Text:
     return Text(verdict.text, style=OUTCOME_STYLE.get(verdict.outcome, "dim"))
 
 
-def scenario_table(report: Report) -> Table:
+def scenario_table(report: Report, shown: Sequence[int] | None = None) -> Table:
     """MLPerf-style scenarios, by LoadGen's names, and how their runs compare with MLPerf's."""
+    columns = range(len(cells.SCENARIO_COLUMNS)) if shown is None else shown
     grid = _table(
-        Text("Scenarios (MLPerf LoadGen's names and stopping rules)", style="bold"), cells.SCENARIO_COLUMNS
+        Text("Scenarios (MLPerf LoadGen's names and stopping rules)", style="bold"),
+        tuple(cells.SCENARIO_COLUMNS[i] for i in columns),
     )
     grid.caption = Text("\n".join([cells.scenario_caption(report.scenario_rows), MLPERF_NOTE]))
     grid.caption_justify = "left"
     for row in report.scenario_rows:
-        grid.add_row(
-            *[Text(cell) for cell in cells.scenario_cells(row)], style="dim" if row.emulated else None
-        )
+        texts = [Text(cell) for cell in cells.scenario_cells(row)]
+        grid.add_row(*(texts[i] for i in columns), style="dim" if row.emulated else None)
     return grid
+
+
+def _fitted_scenarios(report: Report, console: Console) -> tuple[list[Table], fit.Fit]:
+    builders = [partial(scenario_table, report)] if report.scenario_rows else []
+    return fit.fit_tables(builders, _headers(cells.SCENARIO_COLUMNS), cells.SCENARIO_DROP_ORDER, console)
 
 
 def _verdict_style(interval) -> str:
@@ -135,23 +168,37 @@ def reproduction_table(report: Report) -> Table:
     return grid
 
 
-def comparison_table(comparison: Comparison) -> RenderableType:
-    """pyperf compare_to style: old vs new median, ratio interval, significance."""
-    parts: list[RenderableType] = [
-        Text(f"Compared with {', '.join(comparison.old_sources)} (old → new)", style="bold underline")
-    ]
-    for where, changes in cells.comparison_groups(comparison).items():
-        grid = _table(Text(where, style="bold"), cells.COMPARISON_COLUMNS)
-        for change in changes:
-            texts = [Text(cell) for cell in cells.comparison_cells(change)]
-            for column in (cells.CHANGE_COLUMN - 1, cells.CHANGE_COLUMN):
-                texts[column].stylize(OUTCOME_STYLE.get(change.outcome, "dim"))
-            grid.add_row(*texts, style="dim" if change.emulated else None)
-        parts.append(grid)
+def comparison_table(comparison: Comparison, where: str, shown: Sequence[int] | None = None) -> Table:
+    """pyperf compare_to style, for one machine: old vs new median, ratio interval, significance."""
+    columns = range(len(cells.COMPARISON_COLUMNS)) if shown is None else shown
+    grid = _table(Text(where, style="bold"), tuple(cells.COMPARISON_COLUMNS[i] for i in columns))
+    for change in cells.comparison_groups(comparison)[where]:
+        texts = [Text(cell) for cell in cells.comparison_cells(change)]
+        for column in (cells.CHANGE_COLUMN - 1, cells.CHANGE_COLUMN):
+            texts[column].stylize(OUTCOME_STYLE.get(change.outcome, "dim"))
+        grid.add_row(*(texts[i] for i in columns), style="dim" if change.emulated else None)
+    return grid
+
+
+def _fitted_comparison(
+    comparison: Comparison | None, console: Console
+) -> tuple[RenderableType | None, fit.Fit]:
+    """The comparison: a heading, one table per machine (all with the columns that fit), and
+    what only one side has."""
+    groups = list(cells.comparison_groups(comparison)) if comparison is not None else []
+    grids, fitted = fit.fit_tables(
+        [partial(comparison_table, comparison, where) for where in groups],
+        _headers(cells.COMPARISON_COLUMNS),
+        cells.COMPARISON_DROP_ORDER,
+        console,
+    )
+    if comparison is None:
+        return None, fitted
+    heading = Text(f"Compared with {', '.join(comparison.old_sources)} (old → new)", style="bold underline")
     extra = [Text(f"only in old: {item}", style="dim") for item in comparison.only_old]
     extra += [Text(f"only in new: {item}", style="dim") for item in comparison.only_new]
     extra += [Text(f"WARNING: {item}", style="yellow") for item in comparison.file_warnings]
-    return Group(*parts, *extra)
+    return Group(heading, *grids, *extra), fitted
 
 
 def notes_lines(report: Report) -> list[Text]:
@@ -162,36 +209,68 @@ def notes_lines(report: Report) -> list[Text]:
     return lines
 
 
-def scaling_table(rows: list[ScalingRow]) -> Table:
-    """p50, speed-up over the fewest threads and threads used (CPU/wall), per thread count."""
+def scaling_columns(rows: list[ScalingRow]) -> tuple[tuple[str, str], ...]:
+    """Per thread count its p50, its speed-up over the fewest threads (not for the fewest: 1.00×
+    by definition) and the threads it used."""
     counts = thread_counts(rows)
     columns = [("machine", "left"), ("variant", "left"), ("batch", "right")]
     for count in counts:
-        columns += [(f"p50 ms t{count}", "right"), (f"×t{counts[0]}", "right"), (f"used t{count}", "right")]
+        speedup = [(f"×t{counts[0]} at t{count}", "right")] if count != counts[0] else []
+        columns += [(f"p50 ms t{count}", "right"), *speedup, (f"used t{count}", "right")]
+    return tuple(columns)
+
+
+def scaling_drop_order(rows: list[ScalingRow]) -> tuple[tuple[str, ...], ...]:
+    """First the threads used (they explain a poor scaling; the speed-ups are the scaling), then
+    the p50 of more threads (the fewest threads' p50 and the speed-up give it), each all at once
+    so that every thread count keeps the same columns."""
+    counts = thread_counts(rows)
+    return tuple(f"used t{count}" for count in counts), tuple(f"p50 ms t{count}" for count in counts[1:])
+
+
+def scaling_table(rows: list[ScalingRow], shown: Sequence[int] | None = None) -> Table:
+    """p50, speed-up over the fewest threads and threads used (CPU/wall), per thread count."""
+    counts = thread_counts(rows)
+    columns = scaling_columns(rows)
+    picked = range(len(columns)) if shown is None else shown
     grid = _table(
         Text("Thread scaling (passes one after another: ratios of medians, no interval; used = CPU/wall)"),
-        tuple(columns),
+        tuple(columns[i] for i in picked),
     )
     for row in rows:
         by_count = {point.threads: point for point in row.points}
         texts = [Text(f"{row.host} {row.arch}"), Text(row.variant), Text(str(row.batch))]
         for count in counts:
             point = by_count.get(count)
+            fewest = count == counts[0]  # no speed-up column: 1.00× by definition
             if point is None:
-                texts += [Text(fmt.DASH)] * 3
+                texts += [Text(fmt.DASH) for _ in range(2 if fewest else 3)]
                 continue
             used = Text(f"{point.parallelism:.2f}" if point.parallelism is not None else fmt.DASH)
             if point.parallelism is not None and count > 1 and point.parallelism < ONE_THREAD_PARALLELISM:
                 used.stylize("yellow")
-            texts += [Text(fmt.ms(point.p50_s)), Text(f"{row.speedup(point):.2f}×"), used]
-        grid.add_row(*texts)
+            speedup = [] if fewest else [Text(f"{row.speedup(point):.2f}×")]
+            texts += [Text(fmt.ms(point.p50_s)), *speedup, used]
+        grid.add_row(*(texts[i] for i in picked))
     return grid
 
 
-def _table(title: Text, columns: tuple[tuple[str, str], ...], padding: tuple[int, int] = (0, 1)) -> Table:
-    grid = Table(title=title, box=box.SIMPLE_HEAD, padding=padding, show_edge=False, title_justify="left")
+def _fitted_scaling(rows: list[ScalingRow], console: Console) -> tuple[list[Table], fit.Fit]:
+    builders = [partial(scaling_table, rows)] if rows else []
+    headers = _headers(scaling_columns(rows)) if rows else []
+    return fit.fit_tables(builders, headers, scaling_drop_order(rows) if rows else (), console)
+
+
+def _headers(columns: tuple[tuple[str, str], ...]) -> list[str]:
+    return [name for name, _ in columns]
+
+
+def _table(title: Text, columns: tuple[tuple[str, str], ...]) -> Table:
+    """A table in the report's style; only names and prose wrap ("machine", "significance"):
+    numbers never do, and ``fit`` leaves columns out rather than cutting them."""
+    grid = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False, title_justify="left")
     for name, justify in columns:
-        grid.add_column(name, justify=justify, no_wrap=name != "machine")
+        grid.add_column(name, justify=justify, no_wrap=name not in WRAPPING_COLUMNS)
     return grid
 
 
