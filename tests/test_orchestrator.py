@@ -11,6 +11,7 @@ they fail: CI must not pass by skipping the thing it exists to check.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -198,6 +199,24 @@ def test_the_console_shows_bars_and_the_step_logs_keep_everything(both_arches, w
         assert phrase not in proc.stderr, phrase
     for step in ("prepare amd64", "amd64 native on local", "arm64 emulated on local"):
         assert step in proc.stderr  # each container had its bar
+
+
+def test_the_native_answer_comes_first_and_no_measure_ran_beside_untimed_work(both_arches):
+    proc, _ = both_arches
+    assert proc.returncode == 0, explain(proc)
+    # the native answer (stdout) is a report of amd64 alone, before the final one of both arches
+    _, native, final = proc.stdout.split("quantbench report:")
+    assert "amd64 (" in native and "arm64 (" not in native and "EMULATED" not in native
+    assert "amd64" in final and "EMULATED" in final
+    # on the console it comes after the native measure and before the emulated one
+    shown = proc.stderr.index("this machine's answer (native)")
+    assert proc.stderr.index("amd64 native on local") < shown < proc.stderr.index("arm64 emulated on local")
+    spans = re.findall(r"^ +(.+?): \d+ s \(at (\d+)-(\d+) s(, in the background)?\)$", proc.stderr, re.M)
+    names = [name for name, *_ in spans]
+    assert "image arm64" in names and "prepare amd64" in names and "waiting for the images" in names
+    untimed_end = max(int(end) for _, _, end, background in spans if background)
+    measures = [int(start) for name, start, _, _ in spans if name.startswith("measure ")]
+    assert measures and min(measures) >= untimed_end
 
 
 def test_the_run_leaves_no_container_and_no_scratch_volume(client, both_arches):

@@ -45,7 +45,7 @@ RUN_OPTIONS = (
         default=None,
         help="float training epochs (default: until the validation top-1 stops improving)",
     ),
-    arg("--qat-epochs", type=positive_int, default=None, help="QAT fine-tuning epochs (default 2)"),
+    arg("--qat-epochs", type=positive_int, default=None, help="QAT fine-tuning epochs (default 1)"),
     arg(
         "--artifacts", type=Path, default=REPO_ROOT / "artifacts", help="prepared models (default artifacts/)"
     ),
@@ -125,7 +125,9 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
     )
     console = Console(stderr=True)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` cleans up like Ctrl-C
-    summary = orchestrator.run(config, console)
+    summary = orchestrator.run(
+        config, console, on_native=lambda run_id: _show_native_answer(config.results_dir, run_id, console)
+    )
     _print_summary(summary, console)
     if summary.interrupted:
         console.print(
@@ -142,6 +144,18 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
         return 1
     console.print(f"[green]run {summary.run_id} complete:[/] results in {config.results_dir}")
     return 0
+
+
+def _show_native_answer(results_dir: Path, run_id: str, console) -> None:
+    """This machine's table, headline and verdicts, before the emulated check (which is slow)."""
+    from harness.errors import UserError
+    from harness.report.cli import show_report
+
+    console.rule("this machine's answer (native); the emulated check follows")
+    try:
+        show_report([results_dir], run_id=run_id, native_only=True)
+    except UserError as error:  # e.g. every native result failed: the final report says so
+        console.print(f"[yellow]no native answer to show yet:[/] {error}")
 
 
 def _print_summary(summary, console) -> None:
@@ -163,6 +177,10 @@ def _print_summary(summary, console) -> None:
             str(record.failed),
         )
     console.print(table)
+    if summary.timeline is not None:
+        console.print("steps of the run (the untimed ones overlap; no measure ran beside anything):")
+        for line in summary.timeline.lines():
+            console.print(f"  {line}", highlight=False)
 
 
 SUBCOMMANDS = (

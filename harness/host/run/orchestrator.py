@@ -1,17 +1,22 @@
 """The whole job: engines, images, prepare once, measure on every arch, verify, report.
 
 1. connect to each engine and check emulation (binfmt/QEMU) for a foreign arch;
-2. make sure the images are there (build locally, ship to other engines);
-3. prepare the artifacts once, in the native container of the local engine;
-4. measure in each target container, native first, under one run id;
+2. build the native image, then prepare the artifacts once in its container;
+   meanwhile, in the background, build the other arches' images (arm64 under
+   QEMU) and ship images to other engines: nothing of that is timed;
+3. wait for that background work: no measure container runs beside anything;
+4. measure in each target container, native first, under one run id; once the
+   native ones are done, ``on_native`` shows their answer;
 5. copy the results into the results folder, record what a container did not
    deliver as failed, and fail emulated results that disagree with native;
-6. render the report of this run.
+6. the caller renders the report of this run.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,6 +26,7 @@ from harness.host.engine import runner
 from harness.host.engine.connect import Engine, connect
 from harness.host.engine.targets import EngineTarget, engine_targets
 from harness.host.run import collect, steps
+from harness.host.run.overlap import Background, Timeline
 from harness.host.run.plan import RunConfig, RunSummary, Target, limits_for
 
 if TYPE_CHECKING:
@@ -33,32 +39,45 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
 
 
-def run(config: RunConfig, console: Console) -> RunSummary:
-    """Do the whole job; the summary says what each container did."""
-    from harness.host.images.archive import ship_image
+def run(config: RunConfig, console: Console, on_native: Callable[[str], None] | None = None) -> RunSummary:
+    """Do the whole job; the summary says what each container did and when each step ran.
 
+    ``on_native(run_id)`` is called once every native measure pass is done, before the
+    emulated ones: this machine's answer need not wait for QEMU.
+    """
     run_id = _run_id(config)
+    timeline = Timeline()
     local = connect(config.local_engine)
     targets = []
     try:
         for placement in engine_targets(list(config.arches), config.host_options):
             targets.append(_target(placement, local, config, console))
-        for arch in sorted({local.arch} | {t.arch for t in targets if t.engine is local}):
-            _ensure_image(local, arch, config.rebuild, console)
-        for target in targets:
-            if target.engine is not local:
-                ship_image(local.client, target.client, target.arch, config.images_dir, console)
-        summary = RunSummary(run_id)
+        summary = RunSummary(run_id, timeline=timeline)
+        native_ready = threading.Event()
+        background = Background(lambda: _untimed(local, targets, native_ready, config, timeline, console))
+        try:
+            with timeline.span(f"image {local.arch}"):
+                _ensure_image(local, local.arch, config.rebuild, console)
+        finally:
+            native_ready.set()
         console.rule(f"run {run_id}")
-        prepare_record, artifacts_volume = steps.prepare(local, local.arch, config, run_id, console)
+        with timeline.span(f"prepare {local.arch}"):
+            prepare_record, artifacts_volume = steps.prepare(local, local.arch, config, run_id, console)
         summary.records.append(prepare_record)
+        with timeline.span("waiting for the images"):
+            background.wait()  # nothing of ours may run beside a measure container
         artifacts = collect.read_artifacts(config.artifacts_dir)
+        shown = all(t.emulated for t in targets)  # no native answer to show first
         for target in sorted(targets, key=lambda t: t.emulated):  # native first: it is the reference
+            if target.emulated and not shown and on_native is not None:
+                on_native(run_id)
+                shown = True
             volume = artifacts_volume if target.engine is local else None
             for index, measure_pass in enumerate(config.profile.passes(target.emulated)):
-                record = steps.measure(
-                    target, measure_pass, index, volume, artifacts, config, run_id, console
-                )
+                with timeline.span(f"measure {target.arch} {'emulated' if target.emulated else 'native'}"):
+                    record = steps.measure(
+                        target, measure_pass, index, volume, artifacts, config, run_id, console
+                    )
                 summary.records.append(record)
                 if record.outcome.kind == runner.INTERRUPTED:
                     summary.interrupted = True
@@ -70,6 +89,30 @@ def run(config: RunConfig, console: Console) -> RunSummary:
     if config.profile.note and any(t.emulated for t in targets):
         console.print(f"[yellow]note:[/] {config.profile.note}")
     return summary
+
+
+def _untimed(
+    local: Engine,
+    targets: list[Target],
+    native_ready: threading.Event,
+    config: RunConfig,
+    timeline: Timeline,
+    console: Console,
+) -> None:
+    """The background work: every other arch's image on the local engine, then shipping images
+    to other engines (one of the native arch waits for the main line's build)."""
+    from harness.host.images.archive import ship_image
+
+    for arch in sorted({t.arch for t in targets if t.engine is local} - {local.arch}):
+        with timeline.span(f"image {arch}", background=True):
+            _ensure_image(local, arch, config.rebuild, console)
+    for target in targets:
+        if target.engine is local:
+            continue
+        if target.arch == local.arch:
+            native_ready.wait()
+        with timeline.span(f"ship {target.arch} to {target.engine.label}", background=True):
+            ship_image(local.client, target.client, target.arch, config.images_dir, console)
 
 
 def _run_id(config: RunConfig) -> str:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import docker
     from harness.host.engine.connect import Engine
     from harness.host.engine.emulation import EmulationOptions
+    from harness.host.run.overlap import Timeline
 
 MEMORY_SHARE = 0.75  # of the engine's RAM, when --memory is not given
 
@@ -105,6 +106,7 @@ class RunSummary:
     run_id: str
     records: list[ContainerRecord] = field(default_factory=list)
     interrupted: bool = False
+    timeline: Timeline | None = None  # when each step ran, and what overlapped
 
     @property
     def ok(self) -> bool:
