@@ -51,6 +51,9 @@ class RuntimeSpec:
     # its static int8 kernels are exact on x86 only with int8 dot-product instructions (VNNI/AMX):
     # without them their outputs are no reference for another arch's (host/run/verify.py)
     int8_exact_needs_dot_product: bool = False
+    # what its converter starts from: "keras" (the models in prepare's memory) or "onnx" (the
+    # float model's ONNX export and the calibration images alone: prepare runs those beside)
+    converts_from: str = "keras"
 
     @property
     def runner_module(self) -> str:

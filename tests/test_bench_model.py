@@ -9,7 +9,13 @@ tf_keras = pytest.importorskip("tf_keras")
 
 from harness.bench.inference_form import standalone_batchnorm_names  # noqa: E402
 from harness.bench.model import build_resnet_v2, model_config  # noqa: E402
-from harness.bench.training import recalibrate_batchnorm  # noqa: E402
+from harness.bench.training import (  # noqa: E402
+    Schedule,
+    recalibrate_batchnorm,
+    split_validation,
+    train,
+    validation_scores,
+)
 
 
 def test_resnet50_has_the_slim_v2_shape():
@@ -32,3 +38,25 @@ def test_recalibration_sets_moving_statistics_from_the_images():
     expected = activations.reshape(-1, activations.shape[-1]).mean(axis=0)
     assert np.allclose(first.moving_mean.numpy(), expected, rtol=1e-3, atol=1e-4)
     assert first.momentum == pytest.approx(0.99)  # restored afterwards
+
+
+def test_the_one_cycle_schedule_warms_up_to_its_peak_then_anneals_to_zero():
+    schedule = Schedule(2e-3, epochs=6, warmup_epochs=1)
+    rate = schedule.learning_rate(steps_per_epoch=10)
+    assert float(rate(0)) == pytest.approx(2e-4)  # a tenth of the peak
+    assert float(rate(10)) == pytest.approx(2e-3)  # the peak, after one epoch
+    assert float(rate(35)) == pytest.approx(1e-3, rel=1e-3)  # half-way down the cosine
+    assert float(rate(60)) == pytest.approx(0.0, abs=1e-9)
+    assert Schedule(1e-5, epochs=1, anneal=False).learning_rate(10) == 1e-5
+
+
+def test_a_whole_schedule_keeps_its_last_epoch_and_records_every_epoch():
+    images = np.random.default_rng(0).uniform(0.0, 1.0, (96, 32, 32, 3)).astype(np.float32)
+    labels = np.random.default_rng(1).integers(0, 10, 96)
+    split = split_validation(images, labels, seed=0)
+    model = build_resnet_v2(model_config("tiny", 100))
+    run = train(model, split, Schedule(1e-3, epochs=2), None, seed=0, log=lambda text: None)
+    assert run.stopped_by == "schedule" and run.epochs_run == 2
+    assert [entry["epoch"] for entry in run.history] == [1, 2]
+    assert run.validation_loss == run.history[-1]["validation_loss"] > 0
+    assert (run.validation_top1, run.validation_loss) == validation_scores(model, split)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import importlib
+import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness.bench import manifest as mf
+from harness.bench.model import IMAGE_SHAPE
+from harness.bench.progress import StepProgress
 from harness.runtime_registry import RuntimeSpec, VariantSpec
 
 
@@ -29,3 +35,46 @@ def convert_variant(
 ) -> None:
     """Write ``variant``'s artifact at ``target`` with its runtime's converter."""
     importlib.import_module(runtime.convert_module).convert(variant, sources, target)
+
+
+def save_serving_graph(model, directory: Path) -> None:
+    """SavedModel with one ``serve`` function taking float32 [N, 32, 32, 3] in [0, 1].
+
+    The weights only are tracked: tracking the model would also save its optimizer's
+    slots (Adam: 2 more copies of every weight) and make the SavedModel 3x as big and slow.
+    """
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.weights = list(model.weights)
+    module.serve = tf.function(
+        lambda images: model(images, training=False),
+        input_signature=[tf.TensorSpec([None, *IMAGE_SHAPE], tf.float32, name="images")],
+    )
+    tf.saved_model.save(module, str(directory))
+
+
+def write_variant(
+    out: Path, name: str, runtime: str, file: str, write: Callable[[Path], None], log: StepProgress
+) -> mf.ArtifactEntry:
+    """Write one artifact through a temp path, then record its checksum and size."""
+    target = out / file
+    temp = out / f".tmp-{file}"
+    shutil.rmtree(temp, ignore_errors=True) if temp.is_dir() else temp.unlink(missing_ok=True)
+    started = time.perf_counter()
+    write(temp)
+    seconds = time.perf_counter() - started
+    if target.is_dir():
+        shutil.rmtree(target)
+    temp.replace(target)
+    entry = mf.ArtifactEntry(
+        name=name,
+        runtime=runtime,
+        file=file,
+        sha256=mf.path_sha256(target),
+        size_bytes=mf.path_size(target),
+        conversion_s=round(seconds, 2),
+    )
+    log(f"  {name}: {entry.size_bytes / 1e6:.1f} MB in {seconds:.1f} s")
+    log.advance(1, f"converted {name}")
+    return entry

@@ -9,26 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
+import os
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from harness.bench import manifest as mf
 from harness.bench import training
+from harness.bench.conversion import ConversionSources, convert_variant, write_variant
 from harness.bench.data import Dataset
 from harness.bench.model import model_config
 from harness.bench.progress import StepProgress
 from harness.bench.sysinfo import package_versions
 from harness.errors import UserError
-from harness.runtime_registry import runtimes, variant_specs
+from harness.runtime_registry import RuntimeSpec, VariantSpec, runtimes, variant_specs
 
 SEED = 0
-FLOAT_LEARNING_RATE = 1e-3
+FLOAT_PEAK_LEARNING_RATE = 1e-3
 QAT_LEARNING_RATE = 1e-5
 DEFAULT_TRAIN_MINUTES = 30.0
 
@@ -38,7 +38,7 @@ class PrepareConfig:
     """Everything that decides the artifacts."""
 
     model: str
-    epochs: int | None  # None: until the validation top-1 stops improving
+    epochs: int | None  # None: the default schedule, stopping early once converged
     qat_epochs: int
     out: Path
     train_minutes: float = DEFAULT_TRAIN_MINUTES
@@ -66,6 +66,7 @@ CODE_FILES = (
     "conversion.py",
     "onnx_export.py",
     "prepare.py",
+    "side_conversions.py",
     "data.py",
 )
 
@@ -105,7 +106,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
     """
     log = log or StepProgress("prepare")
     specs = variant_specs()
-    float_limit = config.epochs or training.MAX_EPOCHS
+    float_limit = config.epochs or training.FLOAT_EPOCHS
     log.total = float_limit + config.qat_epochs + len(specs)
     versions = package_versions()
     key = inputs_key(config, dataset, versions)
@@ -114,11 +115,11 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
         log(f"artifacts in {config.out} are up to date (same model, data, epochs, versions): reused.")
         log.reach(log.total, "reused: artifacts up to date")
         return existing
+    times = StepTimes()
     import tensorflow as tf
     import tf_keras as keras
 
     from harness.bench import qat
-    from harness.bench.conversion import ConversionSources, convert_variant
     from harness.bench.inference_form import MAX_OUTPUT_DIFFERENCE, max_output_difference, to_inference_form
     from harness.bench.model import build_resnet_v2
 
@@ -133,23 +134,31 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
     eval_x = dataset.eval_images.astype(np.float32) / 255.0
     calibration = split.train_x[: training.RECALIBRATION_IMAGES]
     cap_s = config.train_minutes * 60
-    how_long = f"{config.epochs} epoch(s)" if config.epochs else f"until converged (at most {cap_s:.0f} s)"
+    float_schedule = training.Schedule(
+        FLOAT_PEAK_LEARNING_RATE,
+        float_limit,
+        training.WARMUP_EPOCHS,
+        training.FLOAT_BATCH,
+        stop_early=config.epochs is None,
+    )
+    how_long = f"{float_schedule.describe()}" + (", or until converged" if float_schedule.stop_early else "")
     log(
         f"training {config.model} (float) {how_long} on {len(split.train_x)} images, "
         f"{len(split.val_x)} held out for validation"
     )
     trained = build_resnet_v2(cfg)
+    times.lap("setup (imports, data, model)")
     float_run = training.train(
         trained,
         split,
-        FLOAT_LEARNING_RATE,
-        config.epochs,
+        float_schedule,
         cap_s,
         SEED,
         log,
         on_epoch=lambda epoch, limit: log.reach(epoch, f"float training, epoch {epoch}/{limit}"),
     )
     log.reach(float_limit, f"float model trained ({float_run.epochs_run} epochs)")
+    times.lap("float training")
 
     float_model = to_inference_form(trained)
     difference = max_output_difference(trained, float_model, eval_x)
@@ -159,6 +168,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
             f"(limit {MAX_OUTPUT_DIFFERENCE:g}); this is a bug in inference_form.py."
         )
     log(f"inference form: BatchNorm and 1×1 pools as 1×1 depthwise convs (max |Δ| {difference:.1e})")
+    times.lap("inference form")
 
     log(f"quantization-aware fine-tuning: {config.qat_epochs} epoch(s), ranges calibrated first")
     qat_model = qat.make_qat_model(float_model)
@@ -167,8 +177,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
     qat_run = training.train(
         qat_model,
         split,
-        QAT_LEARNING_RATE,
-        config.qat_epochs,
+        training.Schedule(QAT_LEARNING_RATE, config.qat_epochs, anneal=False),
         None,
         SEED + 1,
         log,
@@ -178,22 +187,17 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
     )
     qat.require_calibrated(qat_model, calibration)
     ranges = qat.summarize_ranges(calibrated, qat.range_values(qat_model))
+    times.lap("QAT (calibration, fine-tuning, range check)")
     qat_float = qat.float_weights_model(qat_model, float_model)
     qat_float_predictions = qat_float.predict(eval_x, batch_size=256, verbose=0).argmax(axis=1)
     float_scores = float_model.predict(eval_x, batch_size=256, verbose=0)
     float_predictions, float_top2 = float_scores.argmax(axis=1), np.sort(float_scores, axis=1)[:, -2:]
+    times.lap("reference predictions")
 
-    entries = []
     with tempfile.TemporaryDirectory(prefix="quantbench-convert-") as scratch:
         sources = ConversionSources(trained, float_model, qat_model, calibration, config.out, Path(scratch))
-        for runtime, variant in specs.values():
-
-            def write(path: Path, runtime=runtime, variant=variant) -> None:
-                convert_variant(runtime, variant, sources, path)
-
-            entries.append(
-                _write_variant(config.out, variant.name, runtime.name, variant.artifact, write, log)
-            )
+        entries = _convert_all(specs, sources, log)
+    times.lap("conversions")
     np.savez_compressed(
         config.out / mf.EVAL_FILE,
         images=dataset.eval_images,
@@ -217,10 +221,12 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
             "train_images": len(split.train_x),
             "validation_images": len(split.val_x),
             "eval_images": len(dataset.eval_images),
-            "batch_size": training.TRAIN_BATCH,
+            "batch_size": {"float": training.FLOAT_BATCH, "qat": training.TRAIN_BATCH},
             "augmentation": f"random shift of up to {training.MAX_SHIFT} px",
             "float": float_run.as_dict(),
             "qat": {**qat_run.as_dict(), "calibration_images": len(calibration), "ranges": ranges.as_dict()},
+            "steps_s": times.seconds,
+            "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(TensorFlow's default)"),
             "params": int(float_model.count_params()),
             "inference_form_max_difference": difference,
             "float_eval_top1": training.top1(float_model, eval_x, dataset.eval_labels) if labelled else None,
@@ -231,31 +237,62 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
         },
         variants=entries,
     )
+    times.lap("accuracy and manifest")
+    log(
+        f"prepare took {sum(times.seconds.values()):.0f} s: "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in times.seconds.items())
+    )
     mf.write_manifest(manifest, config.out)
     return manifest
 
 
-def _write_variant(
-    out: Path, name: str, runtime: str, file: str, write: Callable[[Path], None], log: StepProgress
-) -> mf.ArtifactEntry:
-    """Write one artifact through a temp path, then record its checksum and size."""
-    target = out / file
-    temp = out / f".tmp-{file}"
-    shutil.rmtree(temp, ignore_errors=True) if temp.is_dir() else temp.unlink(missing_ok=True)
-    started = time.perf_counter()
-    write(temp)
-    seconds = time.perf_counter() - started
-    if target.is_dir():
-        shutil.rmtree(target)
-    temp.replace(target)
-    entry = mf.ArtifactEntry(
-        name=name,
-        runtime=runtime,
-        file=file,
-        sha256=mf.path_sha256(target),
-        size_bytes=mf.path_size(target),
-        conversion_s=round(seconds, 2),
-    )
-    log(f"  {name}: {entry.size_bytes / 1e6:.1f} MB in {seconds:.1f} s")
-    log.advance(1, f"converted {name}")
-    return entry
+@dataclass
+class StepTimes:
+    """Wall seconds of each prepare step, in order (the manifest records them)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    last: float = field(default_factory=time.perf_counter)
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = round(now - self.last, 1)
+        self.last = now
+
+
+def _convert_all(
+    specs: dict[str, tuple[RuntimeSpec, VariantSpec]], sources: ConversionSources, log: StepProgress
+) -> list[mf.ArtifactEntry]:
+    """Every variant's artifact, in table order: the ONNX-only ones in a second process beside
+    (``side_conversions``), the rest here."""
+    from harness.bench.onnx_export import float_onnx
+    from harness.bench.side_conversions import CALIBRATION_FILE, SideConversions
+
+    beside = [name for name, (runtime, _) in specs.items() if runtime.converts_from == "onnx"]
+    side = None
+    if beside:
+        started = time.perf_counter()
+        float_onnx(sources)
+        np.save(sources.scratch / CALIBRATION_FILE, sources.calibration)
+        log(f"  ONNX export for {', '.join(beside)}: {time.perf_counter() - started:.1f} s; converted beside")
+        side = SideConversions(
+            sources.scratch,
+            sources.artifacts,
+            beside,
+            lambda entry: log.advance(1, f"converted {entry.name}"),
+        )
+    try:
+        here = {}
+        for name, (runtime, variant) in specs.items():
+            if name in beside:
+                continue
+
+            def write(path: Path, runtime=runtime, variant=variant) -> None:
+                convert_variant(runtime, variant, sources, path)
+
+            here[name] = write_variant(sources.artifacts, name, runtime.name, variant.artifact, write, log)
+        if side is not None:
+            here.update(side.entries())
+    finally:
+        if side is not None:
+            side.stop()
+    return [here[name] for name in specs]

@@ -6,6 +6,7 @@ Both go to stderr, flushed; stdout carries only the command's final summary.
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -21,10 +22,12 @@ class StepProgress:
     events: bool = False  # write ProgressEvent lines for the host
     done: int = 0
     stream: TextIO = field(default=sys.stderr, repr=False)
+    # prepare reports side conversions from a reader thread: one whole line per write
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def log(self, text: str) -> None:
         """One line of free text (the step's log file; the console only with --verbose)."""
-        print(text, file=self.stream, flush=True)
+        self._write(text)
 
     def __call__(self, text: str) -> None:  # usable wherever a log callback is expected
         self.log(text)
@@ -45,4 +48,9 @@ class StepProgress:
     def _emit(self, detail: str, level: str) -> None:
         if self.events:
             event = ProgressEvent(self.step, self.done, self.total, detail, level)
-            print(event.to_line(), file=self.stream, flush=True)
+            self._write(event.to_line())
+
+    def _write(self, line: str) -> None:
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()

@@ -8,6 +8,7 @@ RUNTIME = RuntimeSpec(
     distribution="openvino",
     order=40,
     packages={"openvino": ("openvino",), "nncf": ("nncf",)},
+    converts_from="onnx",
     variants=(
         VariantSpec(
             "openvino-fp32",

@@ -11,6 +11,7 @@ RUNTIME = RuntimeSpec(
     # Without VNNI its U8S8 kernels add pairs of u8*s8 products in 16 bits (vpmaddubsw), which
     # saturate: on an AVX2-only Zen 3 ort-int8 strayed 0.114 from ort-fp32, 0.024 under QEMU arm64.
     int8_exact_needs_dot_product=True,
+    converts_from="onnx",
     variants=(
         VariantSpec(
             "ort-fp32", "fp32", "ort-fp32", "ort-fp32.onnx", "ONNX Runtime float32 (all graph optimizations)"
