@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--epochs",
         type=positive_int,
         default=None,
-        help="float training epochs (default: until the validation top-1 stops improving)",
+        help="float training epochs: the length of the one-cycle schedule (default 12)",
     )
     parser.add_argument(
         "--train-minutes",

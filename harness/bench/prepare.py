@@ -38,7 +38,7 @@ class PrepareConfig:
     """Everything that decides the artifacts."""
 
     model: str
-    epochs: int | None  # None: the default schedule, stopping early once converged
+    epochs: int | None  # None: the default schedule's length (training.FLOAT_EPOCHS)
     qat_epochs: int
     out: Path
     train_minutes: float = DEFAULT_TRAIN_MINUTES
@@ -139,9 +139,8 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
         float_limit,
         training.WARMUP_EPOCHS,
         training.FLOAT_BATCH,
-        stop_early=config.epochs is None,
     )
-    how_long = f"{float_schedule.describe()}" + (", or until converged" if float_schedule.stop_early else "")
+    how_long = float_schedule.describe()
     log(
         f"training {config.model} (float) {how_long} on {len(split.train_x)} images, "
         f"{len(split.val_x)} held out for validation"

@@ -43,7 +43,7 @@ RUN_OPTIONS = (
         "--epochs",
         type=positive_int,
         default=None,
-        help="float training epochs (default: until the validation top-1 stops improving)",
+        help="float training epochs: the length of the one-cycle schedule (default 12)",
     ),
     arg("--qat-epochs", type=positive_int, default=None, help="QAT fine-tuning epochs (default 1)"),
     arg(

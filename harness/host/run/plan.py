@@ -33,7 +33,7 @@ class RunConfig:
     profile: Profile = QUICK
     model: str = "resnet50"
     data: str = "digits"
-    epochs: int | None = None  # None: the bench trains until converged
+    epochs: int | None = None  # None: the bench's default schedule (12 epochs)
     qat_epochs: int | None = None  # None: the bench's default
     artifacts_dir: Path = REPO_ROOT / "artifacts"
     results_dir: Path = REPO_ROOT / "results"

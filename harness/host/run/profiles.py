@@ -193,7 +193,7 @@ def measure_command(
 
 
 def prepare_command(model: str, data: str, epochs: int | None, qat_epochs: int | None, out: str) -> list[str]:
-    """The bench ``prepare`` arguments (None: the bench's default: train until converged)."""
+    """The bench ``prepare`` arguments (None: the bench's default schedule)."""
     command = ["prepare", "--model", model, "--data", data, "--out", out, "--events"]
     if epochs is not None:
         command += ["--epochs", str(epochs)]
