@@ -26,7 +26,7 @@ setup:  ## install and start the Docker engine and QEMU (root), or say the comma
 test: venv setup  ## linters + unit and integration tests (builds and runs real containers)
 	scripts/test.sh
 
-report: venv  ## render results/ into results/report.{md,csv,json,png}
+report: venv  ## render results/ into results/report.{md,csv,json,png} (+ fleet.{csv,png}: 2+ machines)
 	$(PY) -m harness report results --markdown results/report.md --csv results/report.csv \
 		--json results/report.json --plot results/report.png
 

@@ -80,6 +80,7 @@ class MachineTable:
     isa_flags: list[str]
     cpu_model: str
     rows: list[Row]
+    cpu_count: int = 0  # CPUs its measure container could run on (0: not recorded)
 
     @property
     def label(self) -> str:
@@ -110,7 +111,9 @@ def build_tables(results: Sequence[Result]) -> list[MachineTable]:
         cpu_model = next((r.cpu_model for r in members if r.cpu_model), "")
         by_key = {(r.variant, r.batch, r.threads): r for r in members}
         rows = [_row(r, by_key.get((_baseline_of(r), r.batch, r.threads))) for r in members]
-        tables.append(MachineTable(host, arch, emulated, isa_label(arch, flags), flags, cpu_model, rows))
+        cpu_count = max((r.cpu_count for r in members if isinstance(r.cpu_count, int)), default=0)
+        isa = isa_label(arch, flags)
+        tables.append(MachineTable(host, arch, emulated, isa, flags, cpu_model, rows, cpu_count))
     return tables
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from harness.report.document import Report
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+FLEET_NAME = "fleet"  # fleet.png and fleet.csv, beside the chart and the CSV
 # Width when the report goes to a file or pipe (e.g. `make report | tee`) and $COLUMNS is not set.
 PIPE_WIDTH = 120
 
@@ -30,7 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         type=Path,
         metavar="RESULTS_DIR",
-        help="folder(s) of result JSON, searched recursively; several are merged into one report",
+        help="folder(s) of result JSON, searched recursively; several are merged into one report "
+        "(e.g. results/ folders copied back from runs on other machines). Every run is read: for "
+        "each (host, arch, variant, batch, threads) the newest complete run is used, so machines "
+        "measured in separate runs meet in one report, and two or more native machines add the "
+        "fleet view (a table across machines)",
     )
     parser.add_argument(
         "--compare",
@@ -39,11 +44,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OLD_DIR",
         help="an older result set to compare with (may be repeated to merge several)",
     )
-    parser.add_argument("--run-id", metavar="ID", help="report only the results of this run")
+    parser.add_argument(
+        "--run-id",
+        metavar="ID",
+        help="report only the results of this run (default: every run, merged as above)",
+    )
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the report as markdown")
-    parser.add_argument("--csv", type=Path, metavar="FILE", help="also write one CSV line per result")
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE",
+        help="also write one CSV line per result (and, with a fleet, fleet.csv beside it)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the whole report as JSON")
-    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="also write a speed-up chart")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="also write a speed-up chart (and, with a fleet, fleet.png beside it)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,24 +117,43 @@ def report_console() -> Console:
     return console
 
 
+def beside(path: Path, name: str) -> Path:
+    """The file ``name`` (with path's suffix) in path's folder: fleet.png beside report.png; when
+    path itself has that name, ``<stem>-<name>`` instead, so that neither overwrites the other."""
+    other = path.with_name(f"{name}{path.suffix}")
+    return other if other != path else path.with_name(f"{path.stem}-{name}{path.suffix}")
+
+
 def _write_plot(report: Report, path: Path) -> None:
     try:
-        from harness.report import plot  # matplotlib: in the host's venv, not in the bench image
+        # matplotlib: in the host's venv, not in the bench image
+        from harness.report import fleet_plot, plot
     except ImportError as error:
         raise UserError(
             f"--plot needs matplotlib ({error}); leave --plot out here, or run the report in the "
             "host's .venv (make venv)."
         ) from None
     plot.write_plot(report, path)
+    if report.fleet is not None:
+        fleet_plot.write_fleet_plot(report.fleet, beside(path, FLEET_NAME))
+
+
+def _write_csv(report: Report, path: Path) -> None:
+    from harness.report import export
+
+    export.write_text(path, export.to_csv(report))
+    if report.fleet is not None:
+        export.write_text(beside(path, FLEET_NAME), export.to_fleet_csv(report.fleet))
 
 
 def write_files(report: Report, args: argparse.Namespace) -> None:
-    """Write each file that was asked for; a path that cannot be written is a user error."""
+    """Write each file that was asked for (with a fleet, fleet.png and fleet.csv beside the chart
+    and the CSV); a path that cannot be written is a user error."""
     from harness.report import export
 
     writers: list[tuple[Path | None, Callable[[Path], None]]] = [
         (args.markdown, lambda path: export.write_text(path, export.to_markdown(report))),
-        (args.csv, lambda path: export.write_text(path, export.to_csv(report))),
+        (args.csv, lambda path: _write_csv(report, path)),
         (args.json, lambda path: export.write_text(path, export.to_json(report))),
         (args.plot, lambda path: _write_plot(report, path)),
     ]

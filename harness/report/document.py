@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from harness.report.analysis import MachineTable, build_tables
 from harness.report.compare import Comparison
 from harness.report.explain import report_lines
+from harness.report.fleet import Fleet, build_fleet
 from harness.report.headline import Headline, build_headlines
 from harness.report.load import LoadedResults
 from harness.report.scenarios import (
@@ -68,6 +69,7 @@ class Report:
     # where each verdict variant's time goes (quantbench explain, one line each), native only
     time_spent: list[str] = field(default_factory=list)
     scaling: list[ScalingRow] = field(default_factory=list)  # runs with several thread counts
+    fleet: Fleet | None = None  # the native machines side by side, when there are two or more
 
 
 def build_report(
@@ -77,11 +79,13 @@ def build_report(
     fixed_batch = [result for result in loaded.results if not result.scenario]
     tables = build_tables(fixed_batch)
     scenario_rows = build_scenario_rows(loaded.results)
+    headlines = build_headlines(tables, fixed_batch)
+    verdicts = build_verdicts(tables)
     return Report(
         sources=list(sources),
         tables=tables,
-        headlines=build_headlines(tables, fixed_batch),
-        verdicts=build_verdicts(tables),
+        headlines=headlines,
+        verdicts=verdicts,
         reproductions=build_reproductions(tables),
         file_warnings=list(loaded.file_warnings),
         merge_rule=loaded.merge_rule,
@@ -92,4 +96,5 @@ def build_report(
         scenario_verdicts=build_scenario_verdicts(scenario_rows),
         time_spent=report_lines(fixed_batch),
         scaling=build_scaling(fixed_batch),
+        fleet=build_fleet(tables, verdicts, headlines),
     )

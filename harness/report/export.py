@@ -8,8 +8,9 @@ import io
 import json
 from pathlib import Path
 
-from harness.report import cells
+from harness.report import cells, fleet_cells
 from harness.report.document import Report
+from harness.report.fleet import Fleet
 from harness.report.headline import HEADLINE_TITLE
 from harness.report.load import REPORT_KIND
 from harness.report.scenarios import MLPERF_NOTE
@@ -51,6 +52,29 @@ CSV_FIELDS = (
     "error",
     "run_id",
 )
+# The fleet CSV: one line per machine, (batch, threads) and comparison (a runtime's int8 vs its
+# float32, or "fastest": the fastest int8 vs the fastest float32 of any runtime).
+FLEET_CSV_FIELDS = (
+    "host",
+    "arch",
+    "cpu_model",
+    "isa",
+    "int8_dot_product",
+    "cpus",
+    "batch",
+    "threads",
+    "comparison",
+    "int8_variant",
+    "float_variant",
+    "int8_p50_ms",
+    "float_p50_ms",
+    "outcome",
+    "speedup",
+    "speedup_ci_low",
+    "speedup_ci_high",
+    "speedup_rounds",
+    "note",
+)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -66,6 +90,8 @@ def to_markdown(report: Report) -> str:
         out.append(f"## {HEADLINE_TITLE}\n")
         out += [f"- **{_escape(headline.text)}**" for headline in report.headlines]
         out.append("")
+    if report.fleet is not None:
+        out += _fleet_markdown(report.fleet)
     out.append("## Verdicts: int8 vs float32, same runtime, same machine\n")
     out += [f"- {_escape(verdict.text)}" for verdict in report.verdicts]
     for table in report.tables:
@@ -138,10 +164,50 @@ def to_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
+def to_fleet_csv(fleet: Fleet) -> str:
+    """The fleet view with raw (unformatted) numbers, in FLEET_CSV_FIELDS."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FLEET_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in fleet.rows:
+        machine = {name: getattr(row, name) for name in FLEET_CSV_FIELDS[:6]}
+        for setting in row.settings:
+            for cell in [*setting.runtimes, *([setting.fastest] if setting.fastest else [])]:
+                speedup = cell.speedup
+                writer.writerow(
+                    {
+                        **machine,
+                        "batch": setting.batch,
+                        "threads": setting.threads,
+                        "comparison": cell.name,
+                        "int8_variant": cell.int8_variant,
+                        "float_variant": cell.float_variant,
+                        "int8_p50_ms": _scaled(cell.int8_p50_s),
+                        "float_p50_ms": _scaled(cell.float_p50_s),
+                        "outcome": cell.outcome,
+                        "speedup": speedup.ratio if speedup else None,
+                        "speedup_ci_low": speedup.low if speedup else None,
+                        "speedup_ci_high": speedup.high if speedup else None,
+                        "speedup_rounds": speedup.rounds if speedup else None,
+                        "note": cell.note,
+                    }
+                )
+    return buffer.getvalue()
+
+
 def to_json(report: Report) -> str:
     """The whole report; ``kind`` lets the loader skip it when it sits among results."""
     payload = {"kind": REPORT_KIND, "report_version": REPORT_VERSION, **dataclasses.asdict(report)}
     return json.dumps(payload, indent=1, ensure_ascii=False) + "\n"
+
+
+def _fleet_markdown(fleet: Fleet) -> list[str]:
+    out = [f"## {_escape(fleet_cells.SPEEDUP_TITLE)}\n"]
+    out.append(_table(fleet_cells.speedup_columns(fleet), fleet_cells.speedup_rows(fleet)))
+    out += [f"- {_escape(line)}" for line in fleet_cells.speedup_caption(fleet)]
+    out.append(f"\n## {_escape(fleet_cells.FASTEST_TITLE)}\n")
+    out.append(_table(fleet_cells.FASTEST_COLUMNS, fleet_cells.fastest_rows(fleet)))
+    return out
 
 
 def _table(columns: tuple[tuple[str, str], ...], rows: list[list[str]]) -> str:

@@ -17,23 +17,24 @@ from rich.text import Text
 from harness.report import cells, fit, fmt
 from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row
 from harness.report.compare import Comparison
+from harness.report.console_tables import OUTCOME_STYLE
+from harness.report.console_tables import headers as _headers
+from harness.report.console_tables import report_table as _table
 from harness.report.document import Report
 from harness.report.explain import Explanation, common_kernel
 from harness.report.headline import HEADLINE_TITLE, Headline
+from harness.report.render_fleet import fleet_tables
 from harness.report.scenarios import MLPERF_NOTE
-from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
 from harness.report.threads import ScalingRow, thread_counts
 from harness.report.verdicts import Verdict
 from harness.schema import ONE_THREAD_PARALLELISM
 
-OUTCOME_STYLE = {FASTER: "green", SLOWER: "red", NO_DIFFERENCE: "yellow"}
 GATE_STYLE = {GATE_PASS: "green", GATE_FAIL: "bold red"}
 NOTE_STYLE = {"error": "red", "kernel": "yellow", "warning": "yellow", "info": "dim"}
-WRAPPING_COLUMNS = ("machine", "significance")  # names and prose; every other column holds numbers
 
 
 def render_report(report: Report, console: Console) -> None:
-    """Print the whole report: machines, verdicts, the 2018 row, comparison, notes.
+    """Print the whole report: machines, verdicts, the fleet, the 2018 row, comparison, notes.
 
     A table wider than the console leaves out its least needed columns (``fit``), said in one
     line under the title; markdown and CSV keep every column."""
@@ -41,8 +42,10 @@ def render_report(report: Report, console: Console) -> None:
     scaling, scaling_fit = _fitted_scaling(report.scaling, console)
     scenarios, scenarios_fit = _fitted_scenarios(report, console)
     comparison, comparison_fit = _fitted_comparison(report.comparison, console)
+    fleet, fleet_fits = fleet_tables(report.fleet, console)
     fits = [
         ("machine tables", machines_fit),
+        *fleet_fits,
         ("thread scaling", scaling_fit),
         ("scenarios", scenarios_fit),
         ("comparison", comparison_fit),
@@ -62,6 +65,9 @@ def render_report(report: Report, console: Console) -> None:
         console.print(_bullets([headline_text(headline) for headline in report.headlines]))
     console.rule(Text("Verdicts: int8 vs float32, same runtime, same machine"))
     console.print(_bullets([verdict_text(verdict) for verdict in report.verdicts]))
+    for grid in fleet:
+        console.print()
+        console.print(grid)
     if report.time_spent:
         console.rule(Text("Where the time goes (quantbench explain RESULTS --variant V: the whole table)"))
         console.print(_bullets([Text(line) for line in report.time_spent]))
@@ -259,19 +265,6 @@ def _fitted_scaling(rows: list[ScalingRow], console: Console) -> tuple[list[Tabl
     builders = [partial(scaling_table, rows)] if rows else []
     headers = _headers(scaling_columns(rows)) if rows else []
     return fit.fit_tables(builders, headers, scaling_drop_order(rows) if rows else (), console)
-
-
-def _headers(columns: tuple[tuple[str, str], ...]) -> list[str]:
-    return [name for name, _ in columns]
-
-
-def _table(title: Text, columns: tuple[tuple[str, str], ...]) -> Table:
-    """A table in the report's style; only names and prose wrap ("machine", "significance"):
-    numbers never do, and ``fit`` leaves columns out rather than cutting them."""
-    grid = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False, title_justify="left")
-    for name, justify in columns:
-        grid.add_column(name, justify=justify, no_wrap=name not in WRAPPING_COLUMNS)
-    return grid
 
 
 def _style_row(texts: list[Text], row: Row) -> None:

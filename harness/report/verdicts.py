@@ -47,6 +47,7 @@ class Verdict:
     top1_delta_pt: float | None = None
     accuracy_gate: str = ""
     causes: list[str] = field(default_factory=list)
+    runtime: str = ""  # the registry name of the runtime whose int8 and float32 are compared
 
 
 @dataclass
@@ -138,7 +139,8 @@ def _verdict(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int
     int8 = _int8_row(table, runtime, batch, threads)
     base = table.find(runtime.float_variant, batch, threads)
     float_name = _float_name(runtime)
-    verdict = Verdict(table.label, table.host, table.arch, table.emulated, batch, threads, NO_VERDICT, "")
+    machine = (table.label, table.host, table.arch, table.emulated)
+    verdict = Verdict(*machine, batch, threads, NO_VERDICT, "", runtime=runtime.name)
     head = f"{table.label}: "
     where = f"at {setting_text(batch, threads)}"
     if int8 is not None:

@@ -1,0 +1,141 @@
+"""The fleet chart: each runtime's int8-vs-float32 speed-up per machine, with its 95% interval.
+
+One panel per (batch, threads); in each, a group of bars per native machine, one bar per runtime
+in the colour ``plot`` gives that runtime, error bars from the verdict's interval, and a line at
+1×. A bar whose verdict is withheld as unstable is hatched and pale: drawn, but no claim. A cell
+with no interval (too few rounds or timings, failed, not measured) has no bar and is said in a
+line under the panels. Emulated machines are not in the fleet at all (``fleet``). Uses
+matplotlib's object API on an Agg canvas, as ``plot`` does.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator
+
+from harness.report import fleet_cells
+from harness.report.fleet import Fleet, FleetCell
+from harness.report.plot import NOTE_CHARS_PER_IN, NOTE_FONT, NOTE_LINE_IN, runtime_colours
+from harness.report.verdicts import UNSTABLE
+
+PANEL_HEIGHT_IN = 4.0
+WIDTH_PER_MACHINE_IN = 1.6
+MIN_WIDTH_IN = 7.0
+TITLE_HEIGHT_IN = 0.5
+UNSTABLE_HATCH = "//"
+UNSTABLE_ALPHA = 0.4
+
+
+def settings(fleet: Fleet) -> list[tuple[int, int]]:
+    """Every (batch, threads) any machine of the fleet ran, one panel each."""
+    return sorted({(s.batch, s.threads) for row in fleet.rows for s in row.settings})
+
+
+def drawn(cell: FleetCell) -> bool:
+    """A bar needs an interval; one without is a line under the panels."""
+    return not cell.note and cell.speedup is not None and cell.speedup.has_interval
+
+
+def missing_lines(fleet: Fleet) -> list[str]:
+    """One line per machine and setting with a runtime that has no bar, and why."""
+    lines = []
+    for row in fleet.rows:
+        for setting in row.settings:
+            missing = [
+                f"{cell.label} {fleet_cells.speedup_text(cell)}"
+                for cell in setting.runtimes
+                if not drawn(cell)
+            ]
+            if missing:
+                where = f"{row.name}, batch {setting.batch}, {setting.threads} threads"
+                lines.append(f"{where}: no bar for {'; '.join(missing)}")
+    return lines + [f"left out: {line}" for line in fleet.left_out]
+
+
+def build_fleet_figure(fleet: Fleet) -> Figure:
+    """A panel per setting, stacked, and under them what has no bar."""
+    panels = settings(fleet)
+    width_in = max(MIN_WIDTH_IN, WIDTH_PER_MACHINE_IN * len(fleet.rows) + 2.0)
+    notes = [textwrap.fill(line, int(width_in * NOTE_CHARS_PER_IN)) for line in missing_lines(fleet)]
+    notes_in = NOTE_LINE_IN * sum(note.count("\n") + 1 for note in notes) + (0.2 if notes else 0.0)
+    height_in = TITLE_HEIGHT_IN + PANEL_HEIGHT_IN * len(panels) + notes_in
+    notes_share = notes_in / height_in
+    figure = Figure(
+        figsize=(width_in, height_in),
+        layout=ConstrainedLayoutEngine(rect=(0.0, notes_share, 1.0, 1.0 - notes_share)),
+    )
+    FigureCanvasAgg(figure)
+    for index, (batch, threads) in enumerate(panels, 1):
+        _draw_panel(figure.add_subplot(len(panels), 1, index), fleet, batch, threads)
+    figure.suptitle(
+        "quantbench fleet: int8 vs float32 of the same runtime, per machine (95% interval)\n"
+        "native machines only; >1× is faster than float32",
+        fontsize=10,
+    )
+    if notes:
+        figure.text(0.01, 0.1 / height_in, "\n".join(notes), fontsize=NOTE_FONT, va="bottom", ha="left")
+    return figure
+
+
+def _draw_panel(axes: Axes, fleet: Fleet, batch: int, threads: int) -> None:
+    colours = runtime_colours()
+    width = 0.8 / max(1, len(fleet.runtimes))
+    shown: dict[str, str] = {}  # runtime name -> label, of the bars drawn
+    any_unstable = False
+    for slot, runtime in enumerate(fleet.runtimes):
+        offset = (slot - (len(fleet.runtimes) - 1) / 2) * width
+        for position, row in enumerate(fleet.rows):
+            setting = next((s for s in row.settings if (s.batch, s.threads) == (batch, threads)), None)
+            cell = setting.runtimes[slot] if setting is not None else None
+            if cell is None or not drawn(cell) or cell.speedup is None:
+                continue
+            speedup, unstable = cell.speedup, cell.outcome == UNSTABLE
+            any_unstable |= unstable
+            axes.bar(  # bars grow from 1×: up is faster than float32, down is slower
+                position + offset,
+                speedup.ratio - 1.0,
+                bottom=1.0,
+                width=width,
+                yerr=([speedup.ratio - speedup.low], [speedup.high - speedup.ratio]),
+                capsize=3,
+                color=colours.get(cell.name, "grey"),
+                edgecolor="black",
+                linewidth=0.4,
+                hatch=UNSTABLE_HATCH if unstable else None,
+                alpha=UNSTABLE_ALPHA if unstable else 0.9,
+            )
+            shown[cell.name] = runtime
+    handles = [Patch(color=colours.get(name, "grey"), label=label) for name, label in shown.items()]
+    if any_unstable:
+        handles.append(
+            Patch(facecolor="white", edgecolor="black", hatch=UNSTABLE_HATCH, label="unstable: no claim")
+        )
+    if handles:
+        axes.legend(handles=handles, fontsize=7, loc="best")
+    _style_axes(axes, fleet, batch, threads)
+
+
+def _style_axes(axes: Axes, fleet: Fleet, batch: int, threads: int) -> None:
+    axes.set_yscale("log")
+    axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}×"))
+    axes.yaxis.set_minor_formatter(FuncFormatter(lambda *_: ""))
+    axes.axhline(1.0, color="black", linewidth=0.8)
+    labels = [f"{row.name}\n{row.isa}" for row in fleet.rows]
+    axes.set_xticks(range(len(fleet.rows)), labels, fontsize=8)
+    axes.set_xlim(-0.6, len(fleet.rows) - 0.4)
+    axes.set_ylabel("int8 speed-up vs float32 (×, log)")
+    axes.set_title(f"batch {batch}, {threads} threads", fontsize=9)
+
+
+def write_fleet_plot(fleet: Fleet, path: Path) -> None:
+    """Render the fleet chart to a PNG (or SVG, PDF) file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_fleet_figure(fleet).savefig(path, dpi=120)
