@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from harness.errors import UserError
+
 # A batch this large would need tens of GB before the first image runs.
 MAX_BATCH = 20_000
 
@@ -75,3 +77,22 @@ def name_list(text: str) -> tuple[str, ...]:
     if not names:
         raise argparse.ArgumentTypeError("give at least one name")
     return names
+
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def parse_memory(text: str) -> int:
+    """'8g', '512m', '16GiB', '2.5G' -> bytes (binary units, like docker --memory)."""
+    cleaned = text.strip().lower().removesuffix("ib").removesuffix("b")
+    number, unit = cleaned, ""
+    if cleaned and cleaned[-1] in _UNITS:
+        number, unit = cleaned[:-1], cleaned[-1]
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1
+    size = int(value * _UNITS[unit])
+    if value <= 0 or size < 64 * 2**20:
+        raise UserError(f"--memory {text!r} is not a size of at least 64m; write it like 8g or 512m.")
+    return size

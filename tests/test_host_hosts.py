@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from harness import schema
+from harness.cli_args import parse_memory
 from harness.errors import UserError
 from harness.host.engine import runner
 from harness.host.engine import targets as hosts
@@ -206,13 +207,13 @@ def test_prepare_command_is_one_the_bench_parses():
     [("8g", 8 * 2**30), ("512m", 512 * 2**20), ("16GiB", 16 * 2**30), ("2.5G", int(2.5 * 2**30))],
 )
 def test_memory_sizes_parse_like_docker(text, size):
-    assert profiles.parse_memory(text) == size
+    assert parse_memory(text) == size
 
 
 @pytest.mark.parametrize("text", ["lots", "0", "-1g", "10k", "5x"])
 def test_bad_memory_sizes_are_user_errors(text):
     with pytest.raises(UserError, match="like 8g"):
-        profiles.parse_memory(text)
+        parse_memory(text)
 
 
 # --- verification of emulated outputs ---------------------------------------------------

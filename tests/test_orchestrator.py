@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -28,6 +27,7 @@ from harness import schema
 from harness.errors import UserError
 from harness.host import ARCHES, image_tag
 from harness.host.run.profiles import EMULATED_EVAL_LIMIT, QUICK
+from tests.engines import extra_engine
 from tests.helpers import REPO, run_cli, unavailable
 
 pytestmark = pytest.mark.docker
@@ -230,59 +230,9 @@ def test_the_run_leaves_no_container_and_no_scratch_volume(client, both_arches):
 
 @pytest.fixture
 def second_engine():
-    """dockerd on its own socket, data root and bridge (never `--bridge none`: that deletes docker0)."""
-    if os.geteuid() != 0 or not shutil.which("dockerd") or not shutil.which("ip"):
-        unavailable("a second dockerd needs root, dockerd and ip")
-    base = Path(tempfile.mkdtemp(prefix="qbd-", dir="/tmp"))  # short: socket paths max 107 bytes
-    bridge = f"qbt{uuid.uuid4().hex[:6]}"
-    subprocess.run(["ip", "link", "add", "name", bridge, "type", "bridge"], check=True)
-    subnet = f"10.213.{uuid.uuid4().int % 250 + 1}.1/24"  # the engine needs an address on its bridge
-    subprocess.run(["ip", "addr", "add", subnet, "dev", bridge], check=True)
-    subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
-    socket = base / "docker.sock"
-    log = (base / "dockerd.log").open("w")
-    daemon = subprocess.Popen(
-        [
-            "dockerd",
-            "--host",
-            f"unix://{socket}",
-            "--data-root",
-            str(base / "root"),
-            "--exec-root",
-            str(base / "exec"),
-            "--pidfile",
-            str(base / "docker.pid"),
-            f"--bridge={bridge}",
-            "--iptables=false",
-            "--ip-masq=false",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        from harness.host.engine.connect import connect
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connect(f"unix://{socket}").close()
-                break
-            except UserError:
-                if daemon.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError((base / "dockerd.log").read_text()[-3000:]) from None
-                time.sleep(0.5)
-        yield f"unix://{socket}"
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
-        log.close()
-        subprocess.run(["ip", "link", "delete", bridge], check=False)
-        shutil.rmtree(base, ignore_errors=True)
-        assert Path("/sys/class/net/docker0").exists(), "the second engine removed the main engine's docker0"
+    """dockerd on its own socket, data root and bridge (tests/engines.py)."""
+    with extra_engine() as engine:
+        yield engine.url
 
 
 def test_a_native_arch_runs_on_another_engine_and_the_results_name_it(

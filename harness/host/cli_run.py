@@ -13,9 +13,32 @@ from pathlib import Path
 from harness.cli_args import positive_float, positive_int, thread_list
 from harness.host import ARCHES, DEFAULT_TIMEOUT_S, IMAGES_DIR, REPO_ROOT
 from harness.host.run.profiles import PROFILES
-from harness.host.subcommand import ARCH, Subcommand, arches_of, arg
+from harness.host.subcommand import Subcommand, arches_of, arg
+
+RUN_ARCH = arg(
+    "--arch",
+    choices=(*ARCHES, "all"),
+    default=None,
+    help="architecture (default: all; not with --machine, where each machine runs its own)",
+)
 
 RUN_OPTIONS = (
+    arg(
+        "--machine",
+        action="append",
+        default=[],
+        metavar="NAME=TARGET",
+        help="measure on this machine, natively, under NAME: TARGET is local, unix:///x.sock, "
+        "tcp://h:port, ssh://user@box or a docker context (repeatable; then the run is the machines)",
+    ),
+    arg(
+        "--fleet", type=Path, default=None, metavar="FILE", help="the machines of a TOML fleet file (README)"
+    ),
+    arg(
+        "--skip-unreachable",
+        action="store_true",
+        help="with machines: leave out one that does not answer, run the others (the run still fails)",
+    ),
     arg(
         "--host",
         action="append",
@@ -78,6 +101,13 @@ RUN_OPTIONS = (
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from harness.errors import UserError
+
+    if (args.machine or args.fleet) and (args.host or args.arch is not None):
+        raise UserError(
+            "--machine/--fleet name the whole run (each machine measures its own arch natively); "
+            "drop --arch and --host, or name the local engine as a machine: --machine here=local."
+        )
     return _run(args, arches_of(args))
 
 
@@ -86,6 +116,10 @@ def all_arch_command(args: argparse.Namespace) -> int:
 
     # As root the idempotent set-up installs and starts what is missing; otherwise the
     # engine and emulation checks of `run` say what to do.
+    if args.machine or args.fleet:
+        from harness.errors import UserError
+
+        raise UserError("all-arch runs this machine's arches; for a fleet use `host run --machine/--fleet`.")
     if os.geteuid() == 0:
         run_setup_script()
     return _run(args, list(ARCHES))
@@ -98,14 +132,18 @@ def _raise_interrupt(signum, frame) -> None:
 def _run(args: argparse.Namespace, arches: list[str]) -> int:
     from rich.console import Console
 
+    from harness.cli_args import parse_memory
+    from harness.host.engine.fleet import fleet
     from harness.host.engine.targets import parse_host_options
     from harness.host.run import orchestrator
-    from harness.host.run.profiles import get_profile, parse_memory, with_repeats, with_threads
+    from harness.host.run.profiles import get_profile, with_repeats, with_threads
     from harness.report.cli import show_report
 
     config = orchestrator.RunConfig(
         arches=tuple(arches),
         host_options=parse_host_options(args.host),
+        machines=fleet(args.machine, args.fleet),
+        skip_unreachable=args.skip_unreachable,
         profile=with_threads(with_repeats(get_profile(args.profile), args.repeats), args.threads),
         model=args.model,
         data=args.data,
@@ -177,6 +215,8 @@ def _print_summary(summary, console) -> None:
             str(record.failed),
         )
     console.print(table)
+    for line in summary.machine_lines():
+        console.print(line, highlight=False)
     if summary.timeline is not None:
         console.print("steps of the run (the untimed ones overlap; no measure ran beside anything):")
         for line in summary.timeline.lines():
@@ -186,8 +226,8 @@ def _print_summary(summary, console) -> None:
 SUBCOMMANDS = (
     Subcommand(
         "run",
-        "prepare once, measure in every arch's container, verify, report",
-        (ARCH, *RUN_OPTIONS),
+        "prepare once, measure in every arch's (or machine's) container, verify, report",
+        (RUN_ARCH, *RUN_OPTIONS),
         run_command,
     ),
     Subcommand(

@@ -35,4 +35,4 @@ ARCH = arg("--arch", choices=(*ARCHES, "all"), default="all", help="architecture
 
 def arches_of(args: argparse.Namespace) -> list[str]:
     """The architectures an --arch value names."""
-    return list(ARCHES) if args.arch == "all" else [args.arch]
+    return list(ARCHES) if args.arch in ("all", None) else [args.arch]

@@ -71,11 +71,12 @@ def engine_fix() -> str:
     return "install Docker Engine (Debian/Ubuntu: `sudo apt-get install -y docker.io`) and start it"
 
 
-def connect(url: str | None = None, *, host_option: str | None = None) -> Engine:
+def connect(url: str | None = None, *, host_option: str | None = None, label: str | None = None) -> Engine:
     """The engine at url (default: DOCKER_HOST or the local socket), probed first.
 
-    host_option is the ``--host ARCH=TARGET`` that named it, for the error message and the
-    results' host label. Raises UserError with the fix when no engine answers.
+    host_option is the ``--host ARCH=TARGET`` (or ``--machine NAME=TARGET``) that named it, for
+    the error message and the results' host label (label, when given, is that label instead).
+    Raises UserError with the fix when no engine answers.
     """
     import requests
 
@@ -102,16 +103,26 @@ def connect(url: str | None = None, *, host_option: str | None = None) -> Engine
         reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         if host_option is None:
             raise UserError(f"no Docker engine answers at {where} ({reason}); {engine_fix()}.") from error
+        flag = "--machine" if label else "--host"
         hint = (
             f"check that `ssh {url[6:]} docker info` works without a password prompt"
             if ssh
-            else "start dockerd there or fix the --host value"
+            else f"start dockerd there or fix the {flag} value"
         )
         raise UserError(
-            f"no Docker engine answers at {where} (--host {host_option}): {reason}; {hint}."
+            f"no Docker engine answers at {where} ({flag} {host_option}): {reason}; {hint}."
         ) from error
-    label = host_option.partition("=")[2] if host_option else LOCAL_LABEL
+    label = label or (host_option.partition("=")[2] if host_option else LOCAL_LABEL)
     return Engine(client, arch_of_machine(machine) or machine, url, label)
+
+
+def engine_errors() -> tuple[type[BaseException], ...]:
+    """What the Docker SDK raises when an engine refuses a request or stops answering."""
+    import requests
+
+    import docker
+
+    return (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
 
 
 def _client(url: str | None, timeout: int, options: dict) -> docker.DockerClient:

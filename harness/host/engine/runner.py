@@ -207,11 +207,13 @@ def run_container(
     spec: ContainerSpec,
     on_line: Callable[[str], None] = lambda line: None,
     log_path: Path | None = None,
+    stop: threading.Event | None = None,
 ) -> RunOutcome:
     """Create, start, follow and remove one container; never raises on how it ended.
 
-    Ctrl-C during the run sends SIGINT into the container, waits briefly for it to
-    finish writing, and returns an INTERRUPTED outcome: the caller decides to stop.
+    Ctrl-C during the run (or ``stop`` set, from another thread) sends SIGINT into the
+    container, waits briefly for it to finish writing, and returns an INTERRUPTED outcome:
+    the caller decides to stop. A lost engine raises the Docker SDK's or requests' error.
     """
     import docker
 
@@ -221,6 +223,17 @@ def run_container(
         log_path.write_text(f"$ {' '.join(spec.command)}\n")
     pump: _LogPump | None = None
     timed_out = interrupted = False
+    stale = _state(client, spec.name)
+    if stale.get("Running"):  # not ours to remove
+        reason = (
+            f"could not start: a container named {spec.name} is still running (another attempt "
+            f"of this run?); stop it with `docker rm -f {spec.name}` and rerun"
+        )
+        return RunOutcome(
+            spec.name, NOT_STARTED, reason, None, time.monotonic() - started, [reason], log_path
+        )
+    if stale:  # left by an engine that went down mid-run: the name holds this run's id, so it is ours
+        remove_container(client, spec.name)
     try:
         try:
             container = client.containers.create(spec.image, **container_kwargs(spec))
@@ -235,6 +248,8 @@ def run_container(
         deadline = started + spec.timeout_s
         try:
             while _running(client, container.id):
+                if stop is not None and stop.is_set():
+                    raise KeyboardInterrupt  # handled below, as a Ctrl-C in this thread
                 if time.monotonic() > deadline:
                     timed_out = True
                     _kill(client, container.id, "SIGKILL")

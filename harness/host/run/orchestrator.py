@@ -1,12 +1,16 @@
-"""The whole job: engines, images, prepare once, measure on every arch, verify, report.
+"""The whole job: engines, images, prepare once, measure on every machine, verify, report.
 
-1. connect to each engine and check emulation (binfmt/QEMU) for a foreign arch;
+1. connect to every engine (``machines.place``; each ``--arch`` or ``--machine``) and check
+   emulation (binfmt/QEMU) for a foreign arch;
 2. build the native image, then prepare the artifacts once in its container;
    meanwhile, in the background, build the other arches' images (arm64 under
    QEMU) and ship images to other engines: nothing of that is timed;
-3. wait for that background work: no measure container runs beside anything;
-4. measure in each target container, native first, under one run id; once the
-   native ones are done, ``on_native`` shows their answer;
+3. wait for that background work, then upload the artifacts to every other engine:
+   no measure container runs beside anything of ours;
+4. measure every native target, then every emulated one, under one run id: boxes
+   (physical machines) in parallel, one container at a time on each (``boxes``); once
+   the native ones are done, ``on_native`` shows their answer. A machine lost mid-run
+   fails only its own passes left;
 5. copy the results into the results folder, record what a container did not
    deliver as failed, and fail emulated results that disagree with native;
 6. the caller renders the report of this run.
@@ -23,14 +27,15 @@ from typing import TYPE_CHECKING
 from harness.errors import UserError
 from harness.host import image_tag
 from harness.host.engine import runner
-from harness.host.engine.connect import Engine, connect
-from harness.host.engine.targets import EngineTarget, engine_targets
-from harness.host.run import collect, steps
+from harness.host.engine.connect import Engine, connect, engine_errors
+from harness.host.run import boxes, collect, machines, steps
+from harness.host.run.machines import Placement
 from harness.host.run.overlap import Background, Timeline
-from harness.host.run.plan import RunConfig, RunSummary, Target, limits_for
+from harness.host.run.plan import ContainerRecord, RunConfig, RunSummary, Target
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
 
 __all__ = ["RunConfig", "RunSummary", "new_run_id", "run"]
 
@@ -43,18 +48,22 @@ def run(config: RunConfig, console: Console, on_native: Callable[[str], None] | 
     """Do the whole job; the summary says what each container did and when each step ran.
 
     ``on_native(run_id)`` is called once every native measure pass is done, before the
-    emulated ones: this machine's answer need not wait for QEMU.
+    emulated ones: the native answer need not wait for QEMU.
     """
     run_id = _run_id(config)
     timeline = Timeline()
     local = connect(config.local_engine)
-    targets = []
+    placement = Placement()
     try:
-        for placement in engine_targets(list(config.arches), config.host_options):
-            targets.append(_target(placement, local, config, console))
+        placement = machines.place(config, local, console)
+        targets = placement.targets
         summary = RunSummary(run_id, timeline=timeline)
+        summary.records += [_left_out(name, why) for name, why in placement.unreachable.items()]
         native_ready = threading.Event()
-        background = Background(lambda: _untimed(local, targets, native_ready, config, timeline, console))
+        shipped: dict[int, str] = {}  # id(target) -> why its image could not be shipped
+        background = Background(
+            lambda: _untimed(local, targets, native_ready, config, timeline, console, shipped)
+        )
         try:
             with timeline.span(f"image {local.arch}"):
                 _ensure_image(local, local.arch, config.rebuild, console)
@@ -67,28 +76,115 @@ def run(config: RunConfig, console: Console, on_native: Callable[[str], None] | 
         with timeline.span("waiting for the images"):
             background.wait()  # nothing of ours may run beside a measure container
         artifacts = collect.read_artifacts(config.artifacts_dir)
-        shown = all(t.emulated for t in targets)  # no native answer to show first
-        for target in sorted(targets, key=lambda t: t.emulated):  # native first: it is the reference
-            if target.emulated and not shown and on_native is not None:
-                on_native(run_id)
-                shown = True
-            volume = artifacts_volume if target.engine is local else None
-            for index, measure_pass in enumerate(config.profile.passes(target.emulated)):
-                with timeline.span(f"measure {target.arch} {'emulated' if target.emulated else 'native'}"):
-                    record = steps.measure(
-                        target, measure_pass, index, volume, artifacts, config, run_id, console
-                    )
-                summary.records.append(record)
-                if record.outcome.kind == runner.INTERRUPTED:
-                    summary.interrupted = True
-                    return summary
+        volumes = _artifact_volumes(local, artifacts_volume, placement.engines(local), config, console)
+        lost: dict[int, str] = {}  # id(engine) -> why its machine is lost
+
+        def passes(target: Target, stop: threading.Event | None, bars: Progress | None) -> list:
+            volume, why = volumes.get(id(target.engine)), shipped.get(id(target))
+            work = (artifacts, config, run_id, console, timeline)
+            return _measure_target(target, volume, why, *work, stop, bars, lost)
+
+        native = [t for t in targets if not t.emulated]
+        summary.records += boxes.measure_boxes(native, passes, console)
+        if _stopped(summary):
+            return summary
+        emulated = [t for t in targets if t.emulated]
+        if emulated and native and on_native is not None:
+            on_native(run_id)
+        summary.records += boxes.measure_boxes(emulated, passes, console)
+        if _stopped(summary):
+            return summary
     finally:
-        for engine in {id(t.engine): t.engine for t in targets if t.engine is not local}.values():
+        for engine in placement.engines(local):
             engine.close()
         local.close()
     if config.profile.note and any(t.emulated for t in targets):
         console.print(f"[yellow]note:[/] {config.profile.note}")
     return summary
+
+
+def _measure_target(
+    target: Target,
+    volume: str | Exception | None,
+    reason: str | None,
+    artifacts: collect.Artifacts,
+    config: RunConfig,
+    run_id: str,
+    console: Console,
+    timeline: Timeline,
+    stop: threading.Event | None,
+    bars: Progress | None,
+    lost: dict[int, str],
+) -> list[ContainerRecord]:
+    """Every pass of one target, in order; a lost engine fails the passes left, and only those."""
+    records = []
+    mode = "emulated" if target.emulated else "native"
+    for index, measure_pass in enumerate(config.profile.passes(target.emulated)):
+        reason = reason or lost.get(id(target.engine))
+        if reason is not None or not isinstance(volume, str):
+            reason = reason or f"its artifacts could not be uploaded ({volume})"
+            records.append(steps.unmeasured(target, measure_pass, index, artifacts, config, run_id, reason))
+            continue
+        try:
+            with timeline.span(f"measure {target.arch} {mode} on {target.host}"):
+                record = steps.measure(
+                    target,
+                    measure_pass,
+                    index,
+                    volume,
+                    artifacts,
+                    config,
+                    run_id,
+                    console,
+                    stop=stop,
+                    bars=bars,
+                )
+        except engine_errors() as error:
+            reason = f"machine {target.host} was lost mid-run ({_first_line(error)})"
+            lost[id(target.engine)] = reason
+            console.print(
+                f"[red]{reason}:[/] its finished results are kept; the rest are failed. When it is back, "
+                f"finish it with `--resume --run-id {run_id}` (same options)."
+            )
+            record = steps.unmeasured(target, measure_pass, index, artifacts, config, run_id, reason)
+        records.append(record)
+        if record.outcome.kind == runner.INTERRUPTED:
+            break
+    return records
+
+
+def _artifact_volumes(
+    local: Engine, local_volume: str, engines: list[Engine], config: RunConfig, console: Console
+) -> dict[int, str | Exception]:
+    """The artifacts volume on every engine, uploaded once each before anything measures (an
+    upload beside a measure would disturb it); an engine that fails keeps the error."""
+    from harness.host.run import artifact_store as store
+
+    volumes: dict[int, str | Exception] = {id(local): local_volume}
+    for engine in engines:
+        image = image_tag(engine.arch)
+        try:
+            volumes[id(engine)] = store.ensure_volume(engine.client, image, config.artifacts_dir, console)
+        except engine_errors() as error:
+            volumes[id(engine)] = error
+            why = _first_line(error)
+            console.print(f"[red]machine {engine.label}: could not upload the artifacts:[/] {why}")
+    return volumes
+
+
+def _left_out(name: str, why: str) -> ContainerRecord:
+    outcome = runner.RunOutcome("connect", runner.NOT_STARTED, f"left out: {why}", None, 0.0, [why])
+    return ContainerRecord("connect", "?", name, False, outcome)
+
+
+def _stopped(summary: RunSummary) -> bool:
+    summary.interrupted = any(r.outcome.kind == runner.INTERRUPTED for r in summary.records)
+    return summary.interrupted
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
 def _untimed(
@@ -98,12 +194,14 @@ def _untimed(
     config: RunConfig,
     timeline: Timeline,
     console: Console,
+    shipped: dict[int, str],
 ) -> None:
     """The background work: every other arch's image on the local engine, then shipping images
-    to other engines (one of the native arch waits for the main line's build)."""
+    to other engines (one of the native arch waits for the main line's build). A machine whose
+    image cannot be shipped is left to fail alone (``shipped`` says why)."""
     from harness.host.images.archive import ship_image
 
-    for arch in sorted({t.arch for t in targets if t.engine is local} - {local.arch}):
+    for arch in sorted({t.arch for t in targets} - {local.arch}):  # built here, under QEMU if foreign
         with timeline.span(f"image {arch}", background=True):
             _ensure_image(local, arch, config.rebuild, console)
     for target in targets:
@@ -111,8 +209,12 @@ def _untimed(
             continue
         if target.arch == local.arch:
             native_ready.wait()
-        with timeline.span(f"ship {target.arch} to {target.engine.label}", background=True):
-            ship_image(local.client, target.client, target.arch, config.images_dir, console)
+        try:
+            with timeline.span(f"ship {target.arch} to {target.host}", background=True):
+                ship_image(local.client, target.client, target.arch, config.images_dir, console)
+        except engine_errors() as error:
+            shipped[id(target)] = f"machine {target.host} did not take the image ({_first_line(error)})"
+            console.print(f"[red]{shipped[id(target)]}[/]")
 
 
 def _run_id(config: RunConfig) -> str:
@@ -131,21 +233,6 @@ def _run_id(config: RunConfig) -> str:
             raise UserError(f"--resume found no run in {config.results_dir}; start one without --resume.")
         return latest
     return new_run_id()
-
-
-def _target(placement: EngineTarget, local: Engine, config: RunConfig, console: Console) -> Target:
-    from harness.host.engine.emulation import emulation_run_options, ensure_emulation
-
-    engine = local if placement.is_local else connect(placement.base_url, host_option=placement.option)
-    ensure_emulation(placement.arch, engine)
-    if engine.emulates(placement.arch) and not engine.on_this_machine:
-        console.print(
-            f"[yellow]warning:[/] {engine.label} runs {placement.arch} under emulation ({engine.arch} "
-            "engine); without the fake cpuinfo LiteRT may crash under QEMU < 8.1. The outputs are still "
-            "checked."
-        )
-    options = emulation_run_options(placement.arch, engine)
-    return Target(placement.arch, engine, options, limits_for(engine.client, config))
 
 
 def _ensure_image(engine: Engine, arch: str, rebuild: bool, console: Console) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import docker
     from harness.host.engine.connect import Engine
     from harness.host.engine.emulation import EmulationOptions
+    from harness.host.engine.fleet import Machine
     from harness.host.run.overlap import Timeline
 
 MEMORY_SHARE = 0.75  # of the engine's RAM, when --memory is not given
@@ -30,6 +31,8 @@ class RunConfig:
 
     arches: tuple[str, ...]
     host_options: dict[str, str] = field(default_factory=dict)
+    machines: tuple[Machine, ...] = ()  # --machine/--fleet: then the run is these, each native
+    skip_unreachable: bool = False  # a machine that does not answer is left out, not fatal
     profile: Profile = QUICK
     model: str = "resnet50"
     data: str = "digits"
@@ -56,6 +59,13 @@ class Target:
     engine: Engine
     emulation: EmulationOptions
     limits: runner.Limits
+    label: str = ""  # how its results name the machine ("": the engine's label)
+    box: str = ""  # the physical machine: targets on one box never measure at the same time
+
+    @property
+    def host(self) -> str:
+        """The host label of its results: the machine's name, or the engine's label."""
+        return self.label or self.engine.label
 
     @property
     def emulated(self) -> bool:
@@ -112,12 +122,37 @@ class RunSummary:
     def ok(self) -> bool:
         return not self.interrupted and all(r.finished for r in self.records)
 
+    def machine_lines(self) -> list[str]:
+        """One line per machine measured (when there are several): done, or failed and why."""
+        machines: dict[str, list[ContainerRecord]] = {}
+        for record in self.records:
+            if record.step != "prepare":
+                machines.setdefault(record.host, []).append(record)
+        if len(machines) < 2:
+            return []
+        lines = []
+        for name, records in machines.items():
+            failed = [r for r in records if not r.finished]
+            if not failed:
+                lines.append(f"machine {name}: ok ({sum(r.results for r in records)} results written)")
+            else:
+                lines.append(f"machine {name}: FAILED ({failed[0].reason})")
+        return lines
 
-def limits_for(client: docker.DockerClient, config: RunConfig) -> runner.Limits:
+
+def limits_for(
+    client: docker.DockerClient,
+    config: RunConfig,
+    *,
+    cpus: float | None = None,
+    memory_bytes: int | None = None,
+) -> runner.Limits:
+    """A container's limits on this engine: cpus/memory_bytes (a machine's own), else the run's,
+    else every CPU and 75 % of the engine's RAM."""
     info = client.info()
     machine_cpus = int(info.get("NCPU") or 1)
-    cpus = config.cpus or float(machine_cpus)
-    memory = config.memory_bytes or int(MEMORY_SHARE * int(info.get("MemTotal") or 4 * 2**30))
+    cpus = cpus or config.cpus or float(machine_cpus)
+    memory = memory_bytes or config.memory_bytes or int(MEMORY_SHARE * int(info.get("MemTotal") or 4 * 2**30))
     cpuset = pinned_cpuset(machine_cpus, cpus)
     return runner.Limits(cpus, memory, cpuset, whole_machine=cpuset is None and cpus >= machine_cpus)
 

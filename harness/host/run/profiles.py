@@ -200,22 +200,3 @@ def prepare_command(model: str, data: str, epochs: int | None, qat_epochs: int |
     if qat_epochs is not None:
         command += ["--qat-epochs", str(qat_epochs)]
     return command
-
-
-_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
-
-
-def parse_memory(text: str) -> int:
-    """'8g', '512m', '16GiB', '2.5G' -> bytes (binary units, like docker --memory)."""
-    cleaned = text.strip().lower().removesuffix("ib").removesuffix("b")
-    number, unit = cleaned, ""
-    if cleaned and cleaned[-1] in _UNITS:
-        number, unit = cleaned[:-1], cleaned[-1]
-    try:
-        value = float(number)
-    except ValueError:
-        value = -1
-    size = int(value * _UNITS[unit])
-    if value <= 0 or size < 64 * 2**20:
-        raise UserError(f"--memory {text!r} is not a size of at least 64m; write it like 8g or 512m.")
-    return size

@@ -15,6 +15,7 @@ from harness.schema import ProgressEvent
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
 
 
 @dataclass
@@ -40,23 +41,27 @@ class BarState:
 
 
 class ContainerProgress:
-    """A rich progress bar for one container."""
+    """A rich progress bar for one container: its own display, or a task in ``bars``, a display
+    shared by the containers of several machines that run at the same time."""
 
-    def __init__(self, console: Console, title: str, *, verbose: bool = False):
+    def __init__(self, console: Console, title: str, *, verbose: bool = False, bars: Progress | None = None):
         from harness.host.engine.builder import step_bar
 
         self.state = BarState()
         self.title = title
         self.verbose = verbose
-        self.progress = step_bar(console)
+        self.shared = bars is not None
+        self.progress = bars if bars is not None else step_bar(console)
         self.task = self.progress.add_task("starting", total=None, title=title)
 
     def __enter__(self) -> ContainerProgress:
-        self.progress.start()
+        if not self.shared:
+            self.progress.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.progress.stop()
+        if not self.shared:
+            self.progress.stop()
 
     def line(self, text: str) -> None:
         """One line the container wrote: an event moves the bar; free text shows only if verbose."""

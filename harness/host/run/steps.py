@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from harness.host.run.profiles import MeasurePass, measure_command, prepare_comm
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
 
     from harness.host.engine.connect import Engine
 
@@ -115,22 +117,20 @@ def measure(
     config: RunConfig,
     run_id: str,
     console: Console,
+    *,
+    stop: threading.Event | None = None,
+    bars: Progress | None = None,
 ) -> ContainerRecord:
-    """One measure container on target: run it, collect and check what it wrote, record the rest."""
+    """One measure container on target: run it, collect and check what it wrote, record the rest.
+
+    ``stop`` (set from another thread) interrupts it like Ctrl-C; ``bars`` is a progress display
+    shared with containers of other machines that run at the same time.
+    """
     from harness.host.run.progress import ContainerProgress
 
-    image, label = image_tag(target.arch), target.engine.label
-    threads = measure_pass.threads or max(1, int(target.limits.cpus))
-    expected = collect.Expected(
-        run_id,
-        label,
-        target.arch,
-        target.emulated,
-        threads,
-        measure_pass.batches,
-        artifacts,
-        measure_pass.scenario,
-    )
+    image, label = image_tag(target.arch), target.host
+    expected = _expected(target, measure_pass, artifacts, run_id)
+    threads = expected.threads
     step = f"measure{index + 1}"
     done = collect.finished_pairs(config.results_dir, expected) if config.resume else set()
     if done and len(done) == len(expected.pairs()):
@@ -138,9 +138,9 @@ def measure(
         skipped = runner.RunOutcome(step, runner.OK, "ok (already complete)", 0, 0.0)
         return ContainerRecord(step, target.arch, label, target.emulated, skipped)
     volume = artifacts_volume or store.ensure_volume(target.client, image, config.artifacts_dir, console)
-    results_volume = volumes.create_volume(
-        target.client, f"quantbench-results-{run_id}-{target.arch}-{index}"
-    )
+    results_volume = f"quantbench-results-{run_id}-{target.arch}-{index}"
+    volumes.remove_volume(target.client, results_volume)  # one left by a lost engine holds stale files
+    volumes.create_volume(target.client, results_volume)
     mode = "emulated" if target.emulated else "native"
     title = f"{target.arch} {mode} on {label} b{','.join(map(str, measure_pass.batches))}"
     title += f" t{threads}" if measure_pass.threads else ""
@@ -175,9 +175,13 @@ def measure(
             environment=container_environment(config),
             timeout_s=config.timeout_s,
         )
-        with ContainerProgress(console, title, verbose=config.verbose) as progress:
+        with ContainerProgress(console, title, verbose=config.verbose, bars=bars) as progress:
             outcome = runner.run_container(
-                target.client, spec, progress.line, log_path(config, run_id, label, target.arch, step)
+                target.client,
+                spec,
+                progress.line,
+                log_path(config, run_id, label, target.arch, step),
+                stop=stop,
             )
             progress.finish(outcome.reason)
         with runner.sigint_ignored():  # results of an interrupted run are still saved
@@ -192,6 +196,47 @@ def measure(
     return record
 
 
+def unmeasured(
+    target: Target,
+    measure_pass: MeasurePass,
+    index: int,
+    artifacts: collect.Artifacts,
+    config: RunConfig,
+    run_id: str,
+    reason: str,
+) -> ContainerRecord:
+    """Record a pass that could not run (its machine was lost): every result it owed and no
+    earlier attempt delivered is stored ``failed`` with reason, for ``--resume`` to redo."""
+    expected = _expected(target, measure_pass, artifacts, run_id)
+    step = f"measure{index + 1}"
+    done = collect.finished_pairs(config.results_dir, expected)
+    outcome = runner.RunOutcome(step, runner.NOT_STARTED, reason, None, 0.0, [reason])
+    record = ContainerRecord(step, target.arch, target.host, target.emulated, outcome)
+    config.results_dir.mkdir(parents=True, exist_ok=True)
+    for variant, batch in collect.undelivered(expected, [], done):
+        result = collect.missing_result(expected, variant, batch, reason)
+        if collect.store(result, config.results_dir, replace_unfinished=True) != collect.KEPT_EXISTING:
+            record.results += 1
+            record.failed += 1
+    return record
+
+
+def _expected(
+    target: Target, measure_pass: MeasurePass, artifacts: collect.Artifacts, run_id: str
+) -> collect.Expected:
+    """What one pass on target owes: every (variant, batch) of the run at its thread count."""
+    return collect.Expected(
+        run_id,
+        target.host,
+        target.arch,
+        target.emulated,
+        measure_pass.threads or max(1, int(target.limits.cpus)),
+        measure_pass.batches,
+        artifacts,
+        measure_pass.scenario,
+    )
+
+
 def _collect(
     target: Target,
     expected: collect.Expected,
@@ -203,7 +248,7 @@ def _collect(
     console: Console,
 ) -> ContainerRecord:
     """Drain the results volume into the results folder, verified; record what is missing."""
-    record = ContainerRecord(step, target.arch, target.engine.label, target.emulated, outcome)
+    record = ContainerRecord(step, target.arch, target.host, target.emulated, outcome)
     config.results_dir.mkdir(parents=True, exist_ok=True)
     drained = Path(tempfile.mkdtemp(prefix="quantbench-drain-"))  # outside results/: reports never see it
     try:
