@@ -222,3 +222,25 @@ def test_resume_finishes_the_lost_machine(workdir, lost_run):
     after = {r.file_name(): r for r in stored}
     assert all(after[name].finished_at == r.finished_at for name, r in before.items())  # not redone
     assert "already complete" in proc.stderr
+
+
+def test_a_machine_that_does_not_answer_stops_the_run_before_anything_runs(tmp_path):
+    from harness.host.engine.connect import connect
+
+    try:
+        connect().close()
+    except UserError as error:
+        unavailable(str(error))
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(
+        '[[machine]]\nname = "here"\ntarget = "local"\n\n'
+        f'[[machine]]\nname = "gone"\ntarget = "unix://{tmp_path}/nothing.sock"\n'
+    )
+    results = tmp_path / "results"
+    proc = run_cli("host", "run", "--fleet", str(fleet), "--results", str(results), "--model", "tiny")
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr
+    message = " ".join(proc.stderr.split())
+    assert f"no Docker engine answers at unix://{tmp_path}/nothing.sock (--machine gone=" in message
+    assert "Nothing ran: bring gone back, drop it from the fleet, or add --skip-unreachable" in message
+    assert not results.exists()
