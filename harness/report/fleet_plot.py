@@ -1,6 +1,7 @@
 """The fleet chart: each runtime's int8-vs-float32 speed-up per machine, with its 95% interval.
 
-One panel per (batch, threads); in each, a group of bars per native machine, one bar per runtime
+One panel per batch; in it, a group of bars per native machine and thread count (a machine
+with 1 CPU and one with 2 each at their own count sit side by side), one bar per runtime
 in the colour ``plot`` gives that runtime, error bars from the verdict's interval, and a line at
 1×. A bar whose verdict is withheld as unstable is hatched and pale: drawn, but no claim. A cell
 with no interval (too few rounds or timings, failed, not measured) has no bar and is said in a
@@ -21,7 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 from harness.report import fleet_cells
-from harness.report.fleet import Fleet, FleetCell
+from harness.report.fleet import Fleet, FleetCell, FleetRow, FleetSetting
 from harness.report.plot import NOTE_CHARS_PER_IN, NOTE_FONT, NOTE_LINE_IN, runtime_colours
 from harness.report.verdicts import UNSTABLE
 
@@ -33,9 +34,19 @@ UNSTABLE_HATCH = "//"
 UNSTABLE_ALPHA = 0.4
 
 
-def settings(fleet: Fleet) -> list[tuple[int, int]]:
-    """Every (batch, threads) any machine of the fleet ran, one panel each."""
-    return sorted({(s.batch, s.threads) for row in fleet.rows for s in row.settings})
+def batches(fleet: Fleet) -> list[int]:
+    """Every batch any machine of the fleet ran, one panel each."""
+    return sorted({s.batch for row in fleet.rows for s in row.settings})
+
+
+def columns(fleet: Fleet, batch: int) -> list[tuple[FleetRow, FleetSetting]]:
+    """The groups of bars of one panel: each machine at each thread count it ran that batch at."""
+    return [
+        (row, setting)
+        for row in fleet.rows
+        for setting in sorted(row.settings, key=lambda s: s.threads)
+        if setting.batch == batch
+    ]
 
 
 def drawn(cell: FleetCell) -> bool:
@@ -61,8 +72,9 @@ def missing_lines(fleet: Fleet) -> list[str]:
 
 def build_fleet_figure(fleet: Fleet) -> Figure:
     """A panel per setting, stacked, and under them what has no bar."""
-    panels = settings(fleet)
-    width_in = max(MIN_WIDTH_IN, WIDTH_PER_MACHINE_IN * len(fleet.rows) + 2.0)
+    panels = batches(fleet)
+    widest = max((len(columns(fleet, batch)) for batch in panels), default=1)
+    width_in = max(MIN_WIDTH_IN, WIDTH_PER_MACHINE_IN * widest + 2.0)
     notes = [textwrap.fill(line, int(width_in * NOTE_CHARS_PER_IN)) for line in missing_lines(fleet)]
     notes_in = NOTE_LINE_IN * sum(note.count("\n") + 1 for note in notes) + (0.2 if notes else 0.0)
     height_in = TITLE_HEIGHT_IN + PANEL_HEIGHT_IN * len(panels) + notes_in
@@ -72,8 +84,8 @@ def build_fleet_figure(fleet: Fleet) -> Figure:
         layout=ConstrainedLayoutEngine(rect=(0.0, notes_share, 1.0, 1.0 - notes_share)),
     )
     FigureCanvasAgg(figure)
-    for index, (batch, threads) in enumerate(panels, 1):
-        _draw_panel(figure.add_subplot(len(panels), 1, index), fleet, batch, threads)
+    for index, batch in enumerate(panels, 1):
+        _draw_panel(figure.add_subplot(len(panels), 1, index), fleet, batch)
     figure.suptitle(
         "quantbench fleet: int8 vs float32 of the same runtime, per machine (95% interval)\n"
         "native machines only; >1× is faster than float32",
@@ -84,17 +96,17 @@ def build_fleet_figure(fleet: Fleet) -> Figure:
     return figure
 
 
-def _draw_panel(axes: Axes, fleet: Fleet, batch: int, threads: int) -> None:
+def _draw_panel(axes: Axes, fleet: Fleet, batch: int) -> None:
     colours = runtime_colours()
     width = 0.8 / max(1, len(fleet.runtimes))
     shown: dict[str, str] = {}  # runtime name -> label, of the bars drawn
     any_unstable = False
+    groups = columns(fleet, batch)
     for slot, runtime in enumerate(fleet.runtimes):
         offset = (slot - (len(fleet.runtimes) - 1) / 2) * width
-        for position, row in enumerate(fleet.rows):
-            setting = next((s for s in row.settings if (s.batch, s.threads) == (batch, threads)), None)
-            cell = setting.runtimes[slot] if setting is not None else None
-            if cell is None or not drawn(cell) or cell.speedup is None:
+        for position, (_, setting) in enumerate(groups):
+            cell = setting.runtimes[slot]
+            if not drawn(cell) or cell.speedup is None:
                 continue
             speedup, unstable = cell.speedup, cell.outcome == UNSTABLE
             any_unstable |= unstable
@@ -119,20 +131,22 @@ def _draw_panel(axes: Axes, fleet: Fleet, batch: int, threads: int) -> None:
         )
     if handles:
         axes.legend(handles=handles, fontsize=7, loc="best")
-    _style_axes(axes, fleet, batch, threads)
+    _style_axes(axes, groups, batch)
 
 
-def _style_axes(axes: Axes, fleet: Fleet, batch: int, threads: int) -> None:
+def _style_axes(axes: Axes, groups: list[tuple[FleetRow, FleetSetting]], batch: int) -> None:
     axes.set_yscale("log")
     axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}×"))
     axes.yaxis.set_minor_formatter(FuncFormatter(lambda *_: ""))
     axes.axhline(1.0, color="black", linewidth=0.8)
-    labels = [f"{row.name}\n{row.isa}" for row in fleet.rows]
-    axes.set_xticks(range(len(fleet.rows)), labels, fontsize=8)
-    axes.set_xlim(-0.6, len(fleet.rows) - 0.4)
+    labels = [
+        f"{row.name}\n{row.isa}\n{s.threads} thread{'s' if s.threads != 1 else ''}" for row, s in groups
+    ]
+    axes.set_xticks(range(len(groups)), labels, fontsize=8)
+    axes.set_xlim(-0.6, len(groups) - 0.4)
     axes.set_ylabel("int8 speed-up vs float32 (×, log)")
-    axes.set_title(f"batch {batch}, {threads} threads", fontsize=9)
+    axes.set_title(f"batch {batch}", fontsize=9)
 
 
 def write_fleet_plot(fleet: Fleet, path: Path) -> None:
