@@ -140,6 +140,8 @@ def _measure_target(
                     bars=bars,
                 )
         except engine_errors() as error:
+            if _answers(target.engine):
+                raise  # the engine is there: the error is ours (a full disk, a bug), not a lost machine
             reason = f"machine {target.host} was lost mid-run ({_first_line(error)})"
             lost[id(target.engine)] = reason
             console.print(
@@ -170,6 +172,15 @@ def _artifact_volumes(
             why = _first_line(error)
             console.print(f"[red]machine {engine.label}: could not upload the artifacts:[/] {why}")
     return volumes
+
+
+def _answers(engine: Engine) -> bool:
+    """Whether the engine still answers a probe (a fresh client, with the probe's short timeout)."""
+    try:
+        connect(engine.url).close()
+    except UserError:
+        return False
+    return True
 
 
 def _left_out(name: str, why: str) -> ContainerRecord:
