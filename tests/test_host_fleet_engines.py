@@ -30,6 +30,17 @@ RUN_TIMEOUT_S = 1800
 VARIANTS = set(schema.VARIANTS)
 
 
+def local_arch() -> str:
+    """The architecture of this machine's engine, as the engine reports it."""
+    from harness.host.engine.connect import connect
+
+    engine = connect()
+    try:
+        return engine.arch
+    finally:
+        engine.close()
+
+
 @pytest.fixture(scope="module")
 def engines():
     """The local engine, an extra engine and an extra engine that sees 1 CPU."""
@@ -113,7 +124,8 @@ def test_every_machine_measures_natively_under_its_name(fleet_run):
     for name in ("here", "two", "one-cpu"):
         mine = [r for r in results if r.host == name]
         assert {(r.variant, r.batch) for r in mine} == {(v, b) for v in VARIANTS for b in (1, 64)}, name
-        assert all(r.status == "ok" and r.emulated is False and r.arch == "amd64" for r in mine), name
+        # every engine here runs on this machine: its arch is the local engine's (amd64 or arm64)
+        assert all(r.status == "ok" and r.emulated is False and r.arch == local_arch() for r in mine), name
     # the engine that sees 1 CPU: its machine has 1 core and runs 1 thread per call
     assert {(r.cpu_count, r.threads) for r in results if r.host == "one-cpu"} == {(1, 1)}
     assert {r.threads for r in results if r.host == "two"} == {2}
@@ -146,11 +158,12 @@ def test_the_report_has_a_fleet_table_with_a_row_per_machine(fleet_run):
     report = proc.stdout[proc.stdout.rindex("quantbench report:") :]
     fleet = report[report.index("Fleet: each runtime's int8 vs its float32") :]
     fleet = fleet[: fleet.index("Fleet: fastest int8")]
-    # a row starts with its machine's name (the arch may wrap under it); "NAME amd64: CPU model"
+    # a row starts with its machine's name (the arch may wrap under it); "NAME ARCH: CPU model"
     # lines under the table are not rows
-    rows = re.findall(r"^(here|two|one-cpu)\b(?! amd64:)", fleet, re.M)
+    arch = local_arch()
+    rows = re.findall(rf"^(here|two|one-cpu)\b(?! {arch}:)", fleet, re.M)
     assert sorted(rows) == ["here", "one-cpu", "two"], fleet
-    assert re.search(r"^one-cpu amd64: .*\b1 CPU\b", fleet, re.M), fleet
+    assert re.search(rf"^one-cpu {arch}: .*\b1 CPU\b", fleet, re.M), fleet
 
 
 # --- a machine lost in the middle of its measure ------------------------------------------
@@ -178,7 +191,8 @@ def lost_run(engines, workdir, fleet_run):
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 client = connect(two.url).client
-                running = client.containers.list(filters={"name": f"quantbench-{RUN_LOST}-amd64-measure2"})
+                name = f"quantbench-{RUN_LOST}-{local_arch()}-measure2"
+                running = client.containers.list(filters={"name": name})
                 client.close()
             except UserError:
                 running = []
