@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator
 
 from harness.report import fleet_cells
 from harness.report.fleet import Fleet, FleetCell, FleetRow, FleetSetting
-from harness.report.plot import NOTE_CHARS_PER_IN, NOTE_FONT, NOTE_LINE_IN, runtime_colours
+from harness.report.plot import NOTE_CHARS_PER_IN, NOTE_LINE_IN, finish_figure, runtime_colours
 from harness.report.verdicts import UNSTABLE
 
 PANEL_HEIGHT_IN = 4.0
@@ -86,13 +86,13 @@ def build_fleet_figure(fleet: Fleet) -> Figure:
     FigureCanvasAgg(figure)
     for index, batch in enumerate(panels, 1):
         _draw_panel(figure.add_subplot(len(panels), 1, index), fleet, batch)
-    figure.suptitle(
+    finish_figure(
+        figure,
         "quantbench fleet: int8 vs float32 of the same runtime, per machine (95% interval)\n"
         "native machines only; >1× is faster than float32",
-        fontsize=10,
+        notes,
+        height_in,
     )
-    if notes:
-        figure.text(0.01, 0.1 / height_in, "\n".join(notes), fontsize=NOTE_FONT, va="bottom", ha="left")
     return figure
 
 

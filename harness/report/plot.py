@@ -119,14 +119,21 @@ def build_figure(report: Report) -> Figure:
     for panel in drawn:
         index = settings.index((panel.batch, panel.threads)) * len(titles) + titles.index(panel.title) + 1
         _draw_panel(figure.add_subplot(len(settings), len(titles), index), panel, colours)
-    figure.suptitle(
+    finish_figure(
+        figure,
         "quantbench: speed-up over the float baseline of the same runtime (95% interval)\n"
         "tf-fakequant = float kernels plus quantize ops (the 2018 setup), not int8",
-        fontsize=10,
+        notes,
+        height_in,
     )
+    return figure
+
+
+def finish_figure(figure: Figure, title: str, notes: list[str], height_in: float) -> None:
+    """The title over the panels and the notes (already wrapped) in the strip under them."""
+    figure.suptitle(title, fontsize=10)
     if notes:
         figure.text(0.01, 0.1 / height_in, "\n".join(notes), fontsize=NOTE_FONT, va="bottom", ha="left")
-    return figure
 
 
 def _draw_panel(axes: Axes, panel: Panel, colours: dict[str, str]) -> None:
