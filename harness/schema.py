@@ -24,11 +24,12 @@ from typing import Any
 from harness.intervals import group_by_round, process_disagreement
 from harness.runtime_registry import variant_specs
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Version 1 lacks the per-timing process and round (v2 adds fields only): still read,
 # and compared unpaired. Version 3 adds fields only: the scenario, its runs, why rounds stopped.
 # Version 4 adds fields only: the op profile, the CPU and wall time of the timed calls.
-READABLE_VERSIONS = (1, 2, 3, 4)
+# Version 5 adds fields only: the input shape, the model's multiply-adds and weights at it.
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 RESULT_KIND = "quantbench.result"
 
 STATUS_OK = "ok"
@@ -51,6 +52,7 @@ MIN_REPEATS = 10
 # below this used about one thread: it is warned about and flagged in the scaling table.
 ONE_THREAD_PARALLELISM = 1.25
 MIN_TIMING_S = 0.001
+SEED_INPUT_SIZE = 32  # the seed's images (32×32×3): results before v5 were all this shape
 
 
 class SchemaError(ValueError):
@@ -100,6 +102,15 @@ class Result:
     scenario_runs: list[dict[str, Any]] = field(default_factory=list)
     # v3: how many process rounds timed this result, and why measure stopped adding rounds
     rounds_stop_reason: str = ""
+    # v5: the image side the network took (H = W; 32 = the seed's 32×32×3, 224 = ImageNet's), and
+    # what one image costs there, counted from the model at prepare: multiply-adds of its conv and
+    # dense layers, and the weights (parameters) a call reads: weight bytes = weight_count × the
+    # bytes of the variant's weights (4 fp32, 1 int8). trained_input_size: the side its weights
+    # were trained at (a top-1 at another side is the network used off its training scale)
+    input_size: int = SEED_INPUT_SIZE
+    macs_per_image: int | None = None
+    weight_count: int | None = None
+    trained_input_size: int | None = None
     # accuracy on the eval set (None when the data has no real labels)
     top1: float | None = None
     eval_images: int = 0
@@ -178,10 +189,11 @@ class Result:
         return self.timed_cpu_s / self.timed_wall_s
 
     def file_name(self) -> str:
-        """One file per (host, arch, variant, batch, threads, run)."""
+        """One file per (host, arch, variant, scenario, input size, batch, threads, run)."""
         scenario = f"_{self.scenario.lower()}" if self.scenario else ""
+        shape = f"_s{self.input_size}" if self.input_size != SEED_INPUT_SIZE else ""
         return (
-            f"{slug(self.host)}_{self.arch or 'unknown'}_{self.variant}{scenario}"
+            f"{slug(self.host)}_{self.arch or 'unknown'}_{self.variant}{scenario}{shape}"
             f"_b{self.batch}_t{self.threads}_{slug(self.run_id)}.json"
         )
 
