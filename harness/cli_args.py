@@ -72,6 +72,25 @@ def thread_list(text: str) -> tuple[int, ...]:
     return tuple(sorted({positive_int(part.strip()) for part in text.split(",")}))
 
 
+SEED_INPUT_SIZE = 32  # the seed's 32×32 images (harness.schema.SEED_INPUT_SIZE)
+MAX_INPUT_SIZE = 512
+
+
+def input_size_list(text: str) -> tuple[int, ...]:
+    """'32,224' -> (32, 224): image sides, whole multiples of the seed's 32 up to 512; the seed's
+    side is always first (the other sides' sets are made from its weights)."""
+    sizes = {SEED_INPUT_SIZE}
+    for part in text.split(","):
+        size = positive_int(part.strip())
+        if size % SEED_INPUT_SIZE or size > MAX_INPUT_SIZE:
+            raise argparse.ArgumentTypeError(
+                f"input size {size} is not a multiple of {SEED_INPUT_SIZE} from {SEED_INPUT_SIZE} to "
+                f"{MAX_INPUT_SIZE} (the images are upscaled by a whole factor); use e.g. 32,224"
+            )
+        sizes.add(size)
+    return tuple(sorted(sizes))
+
+
 def name_list(text: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(",") if part.strip())
     if not names:

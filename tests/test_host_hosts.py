@@ -126,13 +126,41 @@ def test_quick_profile_times_fewer_repeats_on_fewer_images_when_emulated():
 
 def test_full_profile_adds_batch_10000_natively_with_fewer_repeats():
     full = profiles.get_profile("full")
-    assert [p.batches for p in full.passes(emulated=True)] == [(1, 64)]
-    batches = [p.batches for p in full.passes(emulated=False) if not p.scenario]
+    seed = [p for p in full.passes(emulated=True) if p.input_size == 32]
+    assert [p.batches for p in seed] == [(1, 64)]
+    batches = [p.batches for p in full.passes(emulated=False) if not p.scenario and p.input_size == 32]
     assert batches == [(1, 64), (10_000,)]
     big = full.passes(emulated=False)[1]
     assert big.repeats < full.passes(emulated=False)[0].repeats
     assert all(10_000 not in p.batches for p in full.passes(emulated=True))
     assert "10000" in full.note
+
+
+def test_full_profile_measures_224_beside_32_and_checks_few_images_under_emulation():
+    full = profiles.get_profile("full")
+    assert full.input_sizes() == (32, 224)
+    (native,) = [p for p in full.passes(emulated=False) if p.input_size == 224]
+    (emulated,) = [p for p in full.passes(emulated=True) if p.input_size == 224]
+    assert 1 in native.batches and 10_000 not in native.batches  # the 2018 row stays at 32×32
+    assert emulated.batches == (1,) and emulated.repeats == 1 and emulated.eval_limit == 2
+    command = profiles.measure_command(
+        emulated, artifacts="/a", out="/o", threads=2, host_label="h", run_id="r"
+    )
+    assert command[command.index("--artifacts") + 1] == "/a/224x224"
+    assert profiles.get_profile("quick").input_sizes() == (32,)  # the quick profile keeps its time
+
+
+def test_input_sizes_pick_passes_and_add_a_side_the_profile_lacks():
+    quick = profiles.with_input_sizes(profiles.get_profile("quick"), (32, 224))
+    assert quick.input_sizes() == (32, 224)
+    assert [p.input_size for p in quick.native] == [32, 224]
+    assert [p.input_size for p in quick.emulated] == [32, 224]
+    only_seed = profiles.with_input_sizes(profiles.get_profile("full"), (32,))
+    assert only_seed.input_sizes() == (32,)
+    assert profiles.with_input_sizes(quick, ()) == quick
+    prepare = profiles.prepare_command("tiny", "digits", 1, 1, "/out", quick.input_sizes())
+    assert prepare[prepare.index("--input-size") + 1] == "32,224"
+    assert "--input-size" not in profiles.prepare_command("tiny", "digits", 1, 1, "/out")
 
 
 def test_unknown_profile_is_a_user_error():

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from harness.cli_args import positive_float, positive_int
+from harness.cli_args import input_size_list, positive_float, positive_int
 
 DEFAULT_TRAIN_MINUTES = 30.0  # the prepare module's default, without importing it (and numpy)
 DEFAULT_QAT_EPOCHS = 1  # at a rate of 1e-5, two epochs moved the median activation range by 0.4 %
@@ -35,6 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--qat-epochs", type=positive_int, default=DEFAULT_QAT_EPOCHS, help="QAT fine-tuning epochs"
     )
+    parser.add_argument(
+        "--input-size",
+        type=input_size_list,
+        default=(32,),
+        help="image sides to make sets for, e.g. 32,224: the seed's 32 (trained there) always; another "
+        "side's set is made from its weights in the subfolder SIDExSIDE (default 32)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="artifacts directory")
     parser.add_argument(
         "--events",
@@ -59,12 +66,15 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.data)
     started = time.perf_counter()
     manifest = prepare(
-        PrepareConfig(args.model, args.epochs, args.qat_epochs, args.out, args.train_minutes),
+        PrepareConfig(
+            args.model, args.epochs, args.qat_epochs, args.out, args.train_minutes, args.input_size
+        ),
         dataset,
         StepProgress("prepare", events=args.events),
     )
+    sides = ", ".join(f"{size}×{size}" for size in args.input_size)
     print(
-        f"prepared {len(manifest.variants)} variants of {manifest.model} on {manifest.data} "
+        f"prepared {len(manifest.variants)} variants of {manifest.model} on {manifest.data} at {sides} "
         f"in {args.out} ({time.perf_counter() - started:.0f} s)"
     )
     return 0

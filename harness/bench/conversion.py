@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from harness.bench import manifest as mf
-from harness.bench.model import IMAGE_SHAPE
 from harness.bench.progress import StepProgress
 from harness.runtime_registry import RuntimeSpec, VariantSpec
 
@@ -25,7 +24,7 @@ class ConversionSources:
     trained: Any  # the float tf_keras model as trained
     float_model: Any  # its inference form (inference_form.py): same outputs, int8-friendly layers
     qat_model: Any  # the calibrated, fine-tuned QAT model (tfmot fake-quant wrappers)
-    calibration: np.ndarray  # float32 [N, 32, 32, 3] training images for calibration
+    calibration: np.ndarray  # float32 [N, S, S, 3] training images for calibration, at the model's side
     artifacts: Path  # where earlier runtimes' artifacts already are
     scratch: Path  # a private folder for intermediates (e.g. an exported ONNX file)
 
@@ -38,7 +37,7 @@ def convert_variant(
 
 
 def save_serving_graph(model, directory: Path) -> None:
-    """SavedModel with one ``serve`` function taking float32 [N, 32, 32, 3] in [0, 1].
+    """SavedModel with one ``serve`` function taking float32 [N, S, S, 3] in [0, 1] (S: the model's side).
 
     The weights only are tracked: tracking the model would also save its optimizer's
     slots (Adam: 2 more copies of every weight) and make the SavedModel 3x as big and slow.
@@ -49,7 +48,7 @@ def save_serving_graph(model, directory: Path) -> None:
     module.weights = list(model.weights)
     module.serve = tf.function(
         lambda images: model(images, training=False),
-        input_signature=[tf.TensorSpec([None, *IMAGE_SHAPE], tf.float32, name="images")],
+        input_signature=[tf.TensorSpec([None, *model.input_shape[1:]], tf.float32, name="images")],
     )
     tf.saved_model.save(module, str(directory))
 

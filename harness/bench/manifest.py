@@ -16,6 +16,7 @@ from typing import Any
 from harness.errors import UserError
 
 MANIFEST_NAME = "manifest.json"
+SEED_INPUT_SIZE = 32  # harness.bench.model's (this module imports no TensorFlow)
 MANIFEST_VERSION = 1
 EVAL_FILE = "eval.npz"
 
@@ -49,6 +50,16 @@ class Manifest:
     variants: list[ArtifactEntry] = field(default_factory=list)
     eval_file: str = EVAL_FILE
     manifest_version: int = MANIFEST_VERSION
+    # the image side of this set (H = W) and the side its weights were trained at: a set at
+    # another side (prepare --input-size) lives in the subfolder shape_folder(side)
+    input_size: int = SEED_INPUT_SIZE
+    trained_input_size: int = SEED_INPUT_SIZE
+    # one image's multiply-adds and the weights of one call at this side (model_cost.py); 0: unknown
+    macs_per_image: int = 0
+    weight_count: int = 0
+    # the seed set's trained float and QAT weights, which other sides' sets are made from
+    source_weights: str = ""
+    source_weights_sha256: str = ""
 
     def entry(self, variant: str) -> ArtifactEntry:
         for entry in self.variants:
@@ -123,3 +134,25 @@ def verify_artifact(directory: Path, entry: ArtifactEntry) -> Path:
             f"{actual[:12]}… vs {entry.sha256[:12]}…): it changed or is corrupt; rerun prepare."
         )
     return path
+
+
+def shape_folder(input_size: int) -> str:
+    """The subfolder of the artifacts directory that holds the set of another input side ("" for
+    the seed's, which is the directory itself)."""
+    return "" if input_size == SEED_INPUT_SIZE else f"{input_size}x{input_size}"
+
+
+def set_directory(artifacts: Path, input_size: int) -> Path:
+    """Where the set of one input side is."""
+    folder = shape_folder(input_size)
+    return artifacts / folder if folder else artifacts
+
+
+def verify_source_weights(directory: Path, manifest: Manifest) -> Path:
+    """The seed set's source weights, checked against the manifest; UserError with the fix."""
+    if not manifest.source_weights:
+        raise UserError(f"{directory} was prepared without source weights; rerun prepare.")
+    return verify_artifact(
+        directory,
+        ArtifactEntry("source weights", "", manifest.source_weights, manifest.source_weights_sha256, 0, 0.0),
+    )

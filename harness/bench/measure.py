@@ -122,7 +122,7 @@ def measure(config: MeasureConfig, log: StepProgress | None = None) -> list[Path
     timed = resolve_variants(config.variants, manifest)
     baselines = {schema.VARIANTS[v][2] for v in timed} & {e.name for e in manifest.variants}
     evaluated = [v for v in schema.VARIANTS if v in set(timed) | baselines]
-    todo = pending_work(config, timed)
+    todo = pending_work(config, timed, manifest.input_size)
     if not todo:
         log("every requested result already exists for this run: nothing to do.")
         return []

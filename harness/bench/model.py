@@ -4,6 +4,10 @@ The layer structure and names follow ``tf_keras.applications.ResNet50V2``
 (stride in the last unit of each stage, 1×1 max-pool shortcuts), generalised so
 a tiny config of the same family can make tests run in seconds. One difference,
 slim's: ``pool1`` is a SAME max-pool (Keras pads with zeros, then pools VALID).
+
+The network is convolutional up to its global average pool, so one set of
+weights serves any input side: the seed's 32×32 (trained there) and ImageNet's
+224×224 (the same weights, 49× the positions per image).
 """
 
 from __future__ import annotations
@@ -12,7 +16,15 @@ from dataclasses import dataclass
 
 from harness.errors import UserError
 
-IMAGE_SHAPE = (32, 32, 3)
+SEED_INPUT_SIZE = 32  # the seed's CIFAR-100 images: what the model is trained at
+IMAGE_SHAPE = (SEED_INPUT_SIZE, SEED_INPUT_SIZE, 3)
+# the sides prepare can build (--input-size): the seed's, and ImageNet's
+INPUT_SIZES = (SEED_INPUT_SIZE, 224)
+
+
+def image_shape(input_size: int) -> tuple[int, int, int]:
+    """The NHWC image shape (without the batch) of one input side."""
+    return (input_size, input_size, 3)
 
 
 @dataclass(frozen=True)
@@ -41,12 +53,12 @@ def model_config(name: str, num_classes: int) -> ModelConfig:
     return ModelConfig(base.name, base.blocks_per_stage, base.base_width, num_classes)
 
 
-def build_resnet_v2(config: ModelConfig):
-    """Build the float tf_keras model (softmax output) for 32×32×3 images."""
+def build_resnet_v2(config: ModelConfig, input_size: int = SEED_INPUT_SIZE):
+    """Build the float tf_keras model (softmax output) for input_size×input_size×3 images."""
     import tf_keras as keras
 
     layers = keras.layers
-    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    inputs = keras.Input(shape=image_shape(input_size), name="image")
     x = layers.ZeroPadding2D(((3, 3), (3, 3)), name="conv1_pad")(inputs)
     x = layers.Conv2D(config.base_width, 7, strides=2, name="conv1_conv")(x)
     # slim's resnet_arg_scope: SAME max-pool, padded with -inf, not a zero pad then VALID.

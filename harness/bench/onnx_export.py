@@ -1,7 +1,7 @@
 """The float model as ONNX, once per prepare: what ONNX Runtime and OpenVINO start from.
 
 tf2onnx converts the inference form (the model ``tf-fp32`` is saved from) at
-opset 17, with the same input every variant takes: float32 [N, 32, 32, 3] in
+opset 17, with the same input every variant takes: float32 [N, S, S, 3] in
 [0, 1], named ``images``. Both runtimes' int8 variants quantize this one graph
 with the same calibration images LiteRT uses, so their differences are the
 runtimes', not the exports'.
@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.bench.conversion import ConversionSources
-from harness.bench.model import IMAGE_SHAPE
 
 OPSET = 17
 INPUT_NAME = "images"
@@ -28,6 +27,6 @@ def float_onnx(sources: ConversionSources) -> Path:
 
         model = sources.float_model
         serve = tf.function(lambda images: model(images, training=False))
-        signature = [tf.TensorSpec([None, *IMAGE_SHAPE], tf.float32, name=INPUT_NAME)]
+        signature = [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32, name=INPUT_NAME)]
         tf2onnx.convert.from_function(serve, input_signature=signature, opset=OPSET, output_path=str(path))
     return path

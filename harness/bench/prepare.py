@@ -10,18 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from harness.bench import manifest as mf
 from harness.bench import training
-from harness.bench.conversion import ConversionSources, convert_variant, write_variant
+from harness.bench.artifact_set import EvalImages, SetModels, StepTimes, write_set
 from harness.bench.data import Dataset
-from harness.bench.model import model_config
+from harness.bench.model import SEED_INPUT_SIZE, model_config
+from harness.bench.model_cost import model_cost
 from harness.bench.progress import StepProgress
 from harness.bench.sysinfo import package_versions
 from harness.errors import UserError
@@ -42,6 +41,8 @@ class PrepareConfig:
     qat_epochs: int
     out: Path
     train_minutes: float = DEFAULT_TRAIN_MINUTES
+    # the input sides to write sets for: the seed's (always, trained there) and others from its weights
+    input_sizes: tuple[int, ...] = (SEED_INPUT_SIZE,)
 
 
 def inputs_key(config: PrepareConfig, dataset: Dataset, versions: dict[str, str]) -> str:
@@ -60,6 +61,9 @@ def inputs_key(config: PrepareConfig, dataset: Dataset, versions: dict[str, str]
 
 CODE_FILES = (
     "model.py",
+    "model_cost.py",
+    "artifact_set.py",
+    "prepare_shape.py",
     "inference_form.py",
     "training.py",
     "qat.py",
@@ -85,36 +89,59 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def reusable_manifest(config: PrepareConfig, key: str) -> mf.Manifest | None:
-    """The existing manifest if it was made from the same inputs and is intact."""
+def reusable_manifest(config: PrepareConfig, key: str, need_weights: bool = False) -> mf.Manifest | None:
+    """The existing manifest if it was made from the same inputs and is intact (with its source
+    weights, when another input side is to be made from them)."""
     try:
         existing = mf.read_manifest(config.out)
         if existing.inputs_key != key:
             return None
         for entry in existing.variants:
             mf.verify_artifact(config.out, entry)
+        if need_weights:
+            mf.verify_source_weights(config.out, existing)
     except UserError:
         return None
     return existing if (config.out / existing.eval_file).is_file() else None
 
 
 def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = None) -> mf.Manifest:
-    """Train, rewrite, QAT, convert; write artifacts and the manifest into ``config.out``.
+    """Train, rewrite, QAT, convert; write artifacts and the manifest into ``config.out``; then the
+    set of every other input side in ``config.input_sizes`` (``prepare_shape``), from the same weights.
 
     Progress units: one per float epoch (up to the epoch limit), one per QAT epoch, one per
-    variant; a float training that converges early jumps to the end of its share.
+    variant of each side; a float training that converges early jumps to the end of its share.
     """
+    from harness.bench import prepare_shape
+
     log = log or StepProgress("prepare")
     specs = variant_specs()
     float_limit = config.epochs or training.FLOAT_EPOCHS
-    log.total = float_limit + config.qat_epochs + len(specs)
+    others = [size for size in config.input_sizes if size != SEED_INPUT_SIZE]
+    log.total = float_limit + config.qat_epochs + len(specs) * (1 + len(others))
     versions = package_versions()
     key = inputs_key(config, dataset, versions)
-    existing = reusable_manifest(config, key)
-    if existing:
+    manifest = reusable_manifest(config, key, need_weights=bool(others))
+    if manifest:
         log(f"artifacts in {config.out} are up to date (same model, data, epochs, versions): reused.")
-        log.reach(log.total, "reused: artifacts up to date")
-        return existing
+        log.reach(float_limit + config.qat_epochs + len(specs), "reused: artifacts up to date")
+    else:
+        manifest = _prepare_seed(config, dataset, key, versions, specs, log)
+    prepare_shape.drop_stale(config.out, manifest)
+    for size in others:
+        prepare_shape.prepare_size(size, config.out, manifest, dataset, specs, log)
+    return manifest
+
+
+def _prepare_seed(
+    config: PrepareConfig,
+    dataset: Dataset,
+    key: str,
+    versions: dict[str, str],
+    specs: dict[str, tuple[RuntimeSpec, VariantSpec]],
+    log: StepProgress,
+) -> mf.Manifest:
+    """The seed's set: train at 32×32, QAT, convert every variant."""
     times = StepTimes()
     import tensorflow as tf
     import tf_keras as keras
@@ -123,6 +150,7 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
     from harness.bench.inference_form import MAX_OUTPUT_DIFFERENCE, max_output_difference, to_inference_form
     from harness.bench.model import build_resnet_v2
 
+    float_limit = config.epochs or training.FLOAT_EPOCHS
     config.out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(SEED)
     cfg = model_config(config.model, num_classes=100)
@@ -187,24 +215,17 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
     qat.require_calibrated(qat_model, calibration)
     ranges = qat.summarize_ranges(calibrated, qat.range_values(qat_model))
     times.lap("QAT (calibration, fine-tuning, range check)")
-    qat_float = qat.float_weights_model(qat_model, float_model)
-    qat_float_predictions = qat_float.predict(eval_x, batch_size=256, verbose=0).argmax(axis=1)
-    float_scores = float_model.predict(eval_x, batch_size=256, verbose=0)
-    float_predictions, float_top2 = float_scores.argmax(axis=1), np.sort(float_scores, axis=1)[:, -2:]
-    times.lap("reference predictions")
-
-    with tempfile.TemporaryDirectory(prefix="quantbench-convert-") as scratch:
-        sources = ConversionSources(trained, float_model, qat_model, calibration, config.out, Path(scratch))
-        entries = _convert_all(specs, sources, log)
-    times.lap("conversions")
-    np.savez_compressed(
-        config.out / mf.EVAL_FILE,
-        images=dataset.eval_images,
-        labels=dataset.eval_labels,
-        qat_float_predictions=qat_float_predictions.astype(np.int64),
-        float_predictions=float_predictions.astype(np.int64),  # what every fp32 variant must compute
-        float_margins=(float_top2[:, 1] - float_top2[:, 0]).astype(np.float32),  # near-ties don't count
+    outputs = write_set(
+        config.out,
+        SetModels(trained, float_model, qat_model),
+        calibration,
+        EvalImages(dataset.eval_images, dataset.eval_labels),
+        specs,
+        log,
+        times,
     )
+    weights_file, weights_sha256 = save_source_weights(config.out, trained, qat_model)
+    cost = model_cost(trained)
     labelled = dataset.has_labels
     manifest = mf.Manifest(
         model=config.model,
@@ -228,13 +249,13 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
             "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(TensorFlow's default)"),
             "params": int(float_model.count_params()),
             "inference_form_max_difference": difference,
-            "float_eval_top1": training.top1(float_model, eval_x, dataset.eval_labels) if labelled else None,
-            "qat_eval_top1": training.top1(qat_model, eval_x, dataset.eval_labels) if labelled else None,
-            "qat_float_eval_top1": (
-                round(float(np.mean(qat_float_predictions == dataset.eval_labels)), 4) if labelled else None
-            ),
+            **outputs.top1s(dataset.eval_labels if labelled else None),
         },
-        variants=entries,
+        variants=outputs.entries,
+        macs_per_image=cost.macs_per_image,
+        weight_count=cost.weight_count,
+        source_weights=weights_file,
+        source_weights_sha256=weights_sha256,
     )
     times.lap("accuracy and manifest")
     log(
@@ -245,53 +266,13 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
     return manifest
 
 
-@dataclass
-class StepTimes:
-    """Wall seconds of each prepare step, in order (the manifest records them)."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-    last: float = field(default_factory=time.perf_counter)
-
-    def lap(self, step: str) -> None:
-        now = time.perf_counter()
-        self.seconds[step] = round(now - self.last, 1)
-        self.last = now
+SOURCE_WEIGHTS = "source-weights.npz"
 
 
-def _convert_all(
-    specs: dict[str, tuple[RuntimeSpec, VariantSpec]], sources: ConversionSources, log: StepProgress
-) -> list[mf.ArtifactEntry]:
-    """Every variant's artifact, in table order: the ONNX-only ones in a second process beside
-    (``side_conversions``), the rest here."""
-    from harness.bench.onnx_export import float_onnx
-    from harness.bench.side_conversions import CALIBRATION_FILE, SideConversions
-
-    beside = [name for name, (runtime, _) in specs.items() if runtime.converts_from == "onnx"]
-    side = None
-    if beside:
-        started = time.perf_counter()
-        float_onnx(sources)
-        np.save(sources.scratch / CALIBRATION_FILE, sources.calibration)
-        log(f"  ONNX export for {', '.join(beside)}: {time.perf_counter() - started:.1f} s; converted beside")
-        side = SideConversions(
-            sources.scratch,
-            sources.artifacts,
-            beside,
-            lambda entry: log.advance(1, f"converted {entry.name}"),
-        )
-    try:
-        here = {}
-        for name, (runtime, variant) in specs.items():
-            if name in beside:
-                continue
-
-            def write(path: Path, runtime=runtime, variant=variant) -> None:
-                convert_variant(runtime, variant, sources, path)
-
-            here[name] = write_variant(sources.artifacts, name, runtime.name, variant.artifact, write, log)
-        if side is not None:
-            here.update(side.entries())
-    finally:
-        if side is not None:
-            side.stop()
-    return [here[name] for name in specs]
+def save_source_weights(out: Path, trained, qat_model) -> tuple[str, str]:
+    """The trained float and the fine-tuned QAT weights, for the sets of other input sides: the
+    network is convolutional up to its global pool, so the same weights fit any side."""
+    arrays = {f"float_{i}": w for i, w in enumerate(trained.get_weights())}
+    arrays.update({f"qat_{i}": w for i, w in enumerate(qat_model.get_weights())})
+    np.savez(out / SOURCE_WEIGHTS, **arrays)
+    return SOURCE_WEIGHTS, mf.path_sha256(out / SOURCE_WEIGHTS)

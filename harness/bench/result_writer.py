@@ -137,6 +137,12 @@ def write_result_file(
         )
     if not manifest.has_labels:
         warnings.append(f"data '{manifest.data}' has no real labels: top-1 is n/a.")
+    elif manifest.input_size != manifest.trained_input_size:
+        side, trained = manifest.input_size, manifest.trained_input_size
+        warnings.append(
+            f"weights trained at {trained}×{trained}, images upscaled to {side}×{side}: top-1 is the network "
+            "off its training scale (timing only); the agreement with float32 still holds."
+        )
     if info.emulated is None:
         warnings.append("emulation unknown (the probe could not read a child process): no speed verdict.")
     model_agreement, problem = check_float32(name, precision, fact, truth, config.threads)
@@ -192,6 +198,10 @@ def write_result_file(
         rounds_stop_reason=rounds_stop_reason,
         scenario=config.scenario,
         scenario_runs=timings.scenario_runs,
+        input_size=manifest.input_size,
+        macs_per_image=manifest.macs_per_image or None,
+        weight_count=manifest.weight_count or None,
+        trained_input_size=manifest.trained_input_size,
     )
     for key, value in schema.summarize_timings(timings.seconds, batch).items():
         setattr(result, key, value)

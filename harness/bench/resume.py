@@ -13,8 +13,11 @@ if TYPE_CHECKING:
     from harness.bench.measure import MeasureConfig
 
 
-def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]]:
-    """(variant, batch) pairs still to measure; with --resume, skip finished ones."""
+def pending_work(
+    config: MeasureConfig, timed: list[str], input_size: int = schema.SEED_INPUT_SIZE
+) -> set[tuple[str, int]]:
+    """(variant, batch) pairs still to measure at the artifacts' input size; with --resume, skip
+    finished ones."""
     todo = {(v, b) for v in timed for b in config.batch_sizes()}
     if not config.resume:
         return todo
@@ -29,6 +32,7 @@ def pending_work(config: MeasureConfig, timed: list[str]) -> set[tuple[str, int]
             host=config.host,
             arch=arch,
             scenario=config.scenario,
+            input_size=input_size,
         )
         path = config.out / probe.file_name()
         if not path.exists():

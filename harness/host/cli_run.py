@@ -10,7 +10,7 @@ import os
 import signal
 from pathlib import Path
 
-from harness.cli_args import positive_float, positive_int, thread_list
+from harness.cli_args import input_size_list, positive_float, positive_int, thread_list
 from harness.host import ARCHES, DEFAULT_TIMEOUT_S, IMAGES_DIR, REPO_ROOT
 from harness.host.run.profiles import PROFILES
 from harness.host.subcommand import Subcommand, arches_of, arg
@@ -51,7 +51,15 @@ RUN_OPTIONS = (
         "--profile",
         choices=tuple(PROFILES),
         default="quick",
-        help="quick: batch 1,64 (default); full: +10000",
+        help="quick: batch 1,64 at 32×32 (default); full: +10000, MLPerf-style scenarios, 224×224",
+    ),
+    arg(
+        "--input-size",
+        type=input_size_list,
+        default=(),
+        metavar="SIDES",
+        help="image sides to measure, e.g. 32,224 (default: the profile's; quick 32, full 32,224): "
+        "224 runs batch 1,16 natively and checks 2 images' outputs under emulation",
     ),
     arg(
         "--repeats",
@@ -136,7 +144,7 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
     from harness.host.engine.fleet import fleet
     from harness.host.engine.targets import parse_host_options
     from harness.host.run import orchestrator
-    from harness.host.run.profiles import get_profile, with_repeats, with_threads
+    from harness.host.run.profiles import get_profile, with_input_sizes, with_repeats, with_threads
     from harness.report.cli import show_report
 
     config = orchestrator.RunConfig(
@@ -144,7 +152,10 @@ def _run(args: argparse.Namespace, arches: list[str]) -> int:
         host_options=parse_host_options(args.host),
         machines=fleet(args.machine, args.fleet),
         skip_unreachable=args.skip_unreachable,
-        profile=with_threads(with_repeats(get_profile(args.profile), args.repeats), args.threads),
+        profile=with_threads(
+            with_repeats(with_input_sizes(get_profile(args.profile), args.input_size), args.repeats),
+            args.threads,
+        ),
         model=args.model,
         data=args.data,
         epochs=args.epochs,

@@ -9,11 +9,13 @@ says the upload finished. Measure containers mount it read-only.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.bench.manifest import shape_folder  # plain JSON + hashlib: no TensorFlow
 from harness.host.engine import volumes
 
 if TYPE_CHECKING:
@@ -26,17 +28,29 @@ ARTIFACTS_SUBDIR = "artifacts"
 CONTAINER_ARTIFACTS = f"{STORE_MOUNT}/{ARTIFACTS_SUBDIR}"
 COMPLETE_MARKER = ".quantbench-complete"
 MANIFEST = "manifest.json"
+SHAPE_FOLDER = re.compile(r"^(\d+)x\1$")  # another image side's set (harness.bench.manifest.shape_folder)
 
 
-def manifest_key(manifest_bytes: bytes) -> str:
-    """Short content key of an artifact set: its manifest names every file's sha256."""
-    return hashlib.sha256(manifest_bytes).hexdigest()[:16]
+def manifest_key(manifest_bytes: bytes, shapes: dict[str, bytes] | None = None) -> str:
+    """Short content key of the artifacts: their manifests name every file's sha256 (the seed
+    set's, and each other image side's in its subfolder)."""
+    digest = hashlib.sha256(manifest_bytes)
+    for folder, content in sorted((shapes or {}).items()):
+        digest.update(b"\0" + folder.encode() + b"\0" + content)
+    return digest.hexdigest()[:16]
 
 
 def local_key(directory: Path) -> str | None:
     """The key of the artifacts in a host folder, or None when it holds no manifest."""
     path = directory / MANIFEST
-    return manifest_key(path.read_bytes()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    shapes = {
+        folder.name: (folder / MANIFEST).read_bytes()
+        for folder in directory.iterdir()
+        if SHAPE_FOLDER.match(folder.name) and (folder / MANIFEST).is_file()
+    }
+    return manifest_key(path.read_bytes(), shapes)
 
 
 def volume_name(key: str) -> str:
@@ -63,10 +77,31 @@ def ensure_volume(client: docker.DockerClient, image: str, directory: Path, cons
     return name
 
 
-def prepared_key(client: docker.DockerClient, image: str, volume: str) -> str | None:
-    """The key of the artifacts a prepare container left in volume (None: no manifest)."""
+def local_input_sizes(directory: Path) -> tuple[int, ...]:
+    """The other image sides whose sets the host folder holds (subfolders SIDExSIDE)."""
+    if not directory.is_dir():
+        return ()
+    matches = (SHAPE_FOLDER.match(folder.name) for folder in directory.iterdir())
+    return tuple(sorted(int(match.group(1)) for match in matches if match))
+
+
+def prepared_key(
+    client: docker.DockerClient, image: str, volume: str, input_sizes: tuple[int, ...] = ()
+) -> str | None:
+    """The key of the artifacts a prepare container left in volume (None: no manifest); the
+    other sides' sets it holds are those of ``input_sizes`` (prepare removes stale ones)."""
     content = volumes.read_file(client, image, volume, f"{ARTIFACTS_SUBDIR}/{MANIFEST}")
-    return manifest_key(content) if content is not None else None
+    if content is None:
+        return None
+    shapes = {}
+    for size in input_sizes:
+        folder = shape_folder(size)
+        if not folder:
+            continue
+        shape = volumes.read_file(client, image, volume, f"{ARTIFACTS_SUBDIR}/{folder}/{MANIFEST}")
+        if shape is not None:
+            shapes[folder] = shape
+    return manifest_key(content, shapes)
 
 
 def fetch(client: docker.DockerClient, image: str, volume: str, directory: Path, console: Console) -> None:

@@ -53,6 +53,7 @@ class Expected:
     batches: tuple[int, ...]
     artifacts: Artifacts
     scenario: str = ""  # an MLPerf LoadGen scenario pass ("SingleStream", "Offline"), else ""
+    input_size: int = schema.SEED_INPUT_SIZE  # the image side of its artifact set
 
     def pairs(self) -> list[tuple[str, int]]:
         return [(a.variant, batch) for batch in self.batches for a in self.artifacts.variants]
@@ -60,7 +61,13 @@ class Expected:
     def file_name(self, variant: str, batch: int) -> str:
         probe = schema.Result(variant, "", batch, self.threads, self.run_id, host=self.host, arch=self.arch)
         probe.scenario = self.scenario
+        probe.input_size = self.input_size
         return probe.file_name()
+
+
+def read_artifact_sets(directory: Path, input_sizes: tuple[int, ...]) -> dict[int, Artifacts]:
+    """The artifacts of each image side (the seed's in directory, others in its subfolders)."""
+    return {size: read_artifacts(artifact_manifest.set_directory(directory, size)) for size in input_sizes}
 
 
 def read_artifacts(directory: Path) -> Artifacts:
@@ -122,6 +129,7 @@ def missing_result(
         emulated=expected.emulated,
         versions={"model": expected.artifacts.model},
         scenario=expected.scenario,
+        input_size=expected.input_size,
         started_at=now,
         finished_at=now,
         warnings=[f"no measurement: the {expected.arch} container {reason}"],
@@ -133,7 +141,10 @@ def undelivered(expected: Expected, delivered: list[schema.Result], done: set[tu
     got = {
         (r.variant, r.batch)
         for r in delivered
-        if r.run_id == expected.run_id and r.arch == expected.arch and r.scenario == expected.scenario
+        if r.run_id == expected.run_id
+        and r.arch == expected.arch
+        and r.scenario == expected.scenario
+        and r.input_size == expected.input_size
     }
     return [pair for pair in expected.pairs() if pair not in got and pair not in done]
 

@@ -75,7 +75,7 @@ def run(config: RunConfig, console: Console, on_native: Callable[[str], None] | 
         summary.records.append(prepare_record)
         with timeline.span("waiting for the images"):
             background.wait()  # nothing of ours may run beside a measure container
-        artifacts = collect.read_artifacts(config.artifacts_dir)
+        artifacts = collect.read_artifact_sets(config.artifacts_dir, config.profile.input_sizes())
         volumes = _artifact_volumes(local, artifacts_volume, placement.engines(local), config, console)
         lost: dict[int, str] = {}  # id(engine) -> why its machine is lost
 
@@ -107,7 +107,7 @@ def _measure_target(
     target: Target,
     volume: str | Exception | None,
     reason: str | None,
-    artifacts: collect.Artifacts,
+    artifacts: dict[int, collect.Artifacts],
     config: RunConfig,
     run_id: str,
     console: Console,

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from harness.bench.manifest import shape_folder  # plain JSON + hashlib: no TensorFlow
 from harness.errors import UserError
+from harness.schema import SEED_INPUT_SIZE
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class MeasurePass:
     scenario_min_duration_s: float = 0.0
     scenario_min_queries: int = 0
     threads: int | None = None  # threads per call (None: the container's CPU limit)
+    input_size: int = SEED_INPUT_SIZE  # the image side: which artifact set it measures
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class Profile:
 
     def passes(self, emulated: bool) -> tuple[MeasurePass, ...]:
         return self.emulated if emulated else self.native
+
+    def input_sizes(self) -> tuple[int, ...]:
+        """Every image side a pass measures (prepare makes a set for each), the seed's first."""
+        return tuple(sorted({SEED_INPUT_SIZE} | {p.input_size for p in self.native + self.emulated}))
 
 
 # Emulated passes exist to prove the image runs and computes what native does (verify.py
@@ -81,6 +88,34 @@ def scenario_pass(scenario: str, *, batch: int, min_queries: int) -> MeasurePass
     )
 
 
+def other_size_passes(input_size: int) -> tuple[MeasurePass, MeasurePass]:
+    """The native and the emulated pass of a side other than the seed's (224: ImageNet's).
+
+    At 224 one image is 49x the multiply-adds of a 32×32 one (a batch-1 float call ~40-60 ms
+    here): natively batch 1 and 16 (batch 64 would make the pass ~4x longer for no new fact),
+    the first 128 eval images evaluated. Under QEMU a 224 call is ~50x a 32×32 one: the
+    emulated pass checks the outputs of 2 images and times one batch-1 call, nothing more.
+    """
+    native = MeasurePass(
+        (1, 16),
+        warmup=3,
+        repeats=20,
+        eval_limit=OTHER_SIZE_EVAL_LIMIT,
+        max_rounds=MAX_ROUNDS,
+        rounds_budget_s=ADDED_ROUNDS_BUDGET_S,
+        input_size=input_size,
+    )
+    emulated = MeasurePass(
+        (1,), warmup=0, repeats=EMULATED_REPEATS, input_size=input_size, **OTHER_SIZE_EMULATED
+    )
+    return native, emulated
+
+
+OTHER_SIZE_EVAL_LIMIT = 128
+OTHER_SIZE_EMULATED = {**EMULATED, "eval_limit": 2}
+IMAGENET_INPUT_SIZE = 224
+IMAGENET_NATIVE, IMAGENET_EMULATED = other_size_passes(IMAGENET_INPUT_SIZE)
+
 QUICK = Profile(
     "quick",
     native=(
@@ -103,10 +138,12 @@ FULL = Profile(
         # rounds of a 2 s run per variant give the paired interval of each scenario's verdict
         scenario_pass("SingleStream", batch=1, min_queries=64),
         scenario_pass("Offline", batch=64, min_queries=256),
+        # the shape people run: ResNet-50 at 224×224 beside the seed's 32×32
+        IMAGENET_NATIVE,
     ),
-    emulated=(MeasurePass((1, 64), warmup=0, repeats=EMULATED_REPEATS, **EMULATED),),
+    emulated=(MeasurePass((1, 64), warmup=0, repeats=EMULATED_REPEATS, **EMULATED), IMAGENET_EMULATED),
     note="batch 10000 is not run under emulation (hours per float call under QEMU, and emulated "
-    "timings say nothing about a real arm64 CPU)",
+    "timings say nothing about a real arm64 CPU); at 224×224 the emulated pass checks 2 images",
 )
 PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
 
@@ -131,6 +168,21 @@ def with_threads(profile: Profile, threads: tuple[int, ...]) -> Profile:
     return replace(profile, native=native)
 
 
+def with_input_sizes(profile: Profile, sizes: tuple[int, ...]) -> Profile:
+    """profile measuring exactly these image sides: its passes at them, and for a side it has
+    no pass for, that side's default passes (``other_size_passes``); () leaves it unchanged."""
+    if not sizes:
+        return profile
+    native = [p for p in profile.native if p.input_size in sizes]
+    emulated = [p for p in profile.emulated if p.input_size in sizes]
+    for size in sizes:
+        if not any(p.input_size == size for p in profile.native + profile.emulated):
+            extra_native, extra_emulated = other_size_passes(size)
+            native.append(extra_native)
+            emulated.append(extra_emulated)
+    return replace(profile, native=tuple(native), emulated=tuple(emulated))
+
+
 def get_profile(name: str) -> Profile:
     """The profile called name; UserError listing the known ones."""
     try:
@@ -150,10 +202,11 @@ def measure_command(
     resume: bool = False,
 ) -> list[str]:
     """The bench ``measure`` arguments for one pass (the image's entrypoint runs them)."""
+    folder = shape_folder(measure_pass.input_size)
     command = [
         "measure",
         "--artifacts",
-        artifacts,
+        f"{artifacts}/{folder}" if folder else artifacts,
         "--variants",
         "all",
         "--batch",
@@ -192,9 +245,18 @@ def measure_command(
     return command
 
 
-def prepare_command(model: str, data: str, epochs: int | None, qat_epochs: int | None, out: str) -> list[str]:
+def prepare_command(
+    model: str,
+    data: str,
+    epochs: int | None,
+    qat_epochs: int | None,
+    out: str,
+    input_sizes: tuple[int, ...] = (SEED_INPUT_SIZE,),
+) -> list[str]:
     """The bench ``prepare`` arguments (None: the bench's default schedule)."""
     command = ["prepare", "--model", model, "--data", data, "--out", out, "--events"]
+    if tuple(input_sizes) != (SEED_INPUT_SIZE,):
+        command += ["--input-size", ",".join(map(str, input_sizes))]
     if epochs is not None:
         command += ["--epochs", str(epochs)]
     if qat_epochs is not None:

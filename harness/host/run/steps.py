@@ -21,6 +21,7 @@ from harness.host.run import artifact_store as store
 from harness.host.run import collect, verify
 from harness.host.run.plan import ContainerRecord, RunConfig, Target, labels, limits_for, log_path
 from harness.host.run.profiles import MeasurePass, measure_command, prepare_command
+from harness.schema import SEED_INPUT_SIZE
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,7 +53,12 @@ def prepare(
     spec = runner.ContainerSpec(
         image=image,
         command=prepare_command(
-            config.model, data, config.epochs, config.qat_epochs, store.CONTAINER_ARTIFACTS
+            config.model,
+            data,
+            config.epochs,
+            config.qat_epochs,
+            store.CONTAINER_ARTIFACTS,
+            config.profile.input_sizes(),
         ),
         name=f"quantbench-{run_id}-prepare",
         limits=limits_for(client, config),
@@ -79,7 +85,8 @@ def prepare(
         tail = "\n".join(outcome.log_tail[-12:])
         console.print(f"[red]prepare output (last lines):[/]\n{tail}")
         raise UserError(f"prepare failed ({outcome.reason}); fix the cause shown in {log_file} and rerun.")
-    if key is not None and store.prepared_key(client, image, volume) == key:
+    sizes = tuple(sorted({*config.profile.input_sizes(), *store.local_input_sizes(config.artifacts_dir)}))
+    if key is not None and store.prepared_key(client, image, volume, sizes) == key:
         console.print(f"[green]✓[/] artifacts in {config.artifacts_dir} are up to date: reused")
         return record, volume
     store.fetch(client, image, volume, config.artifacts_dir, console)
@@ -113,7 +120,7 @@ def measure(
     measure_pass: MeasurePass,
     index: int,
     artifacts_volume: str | None,
-    artifacts: collect.Artifacts,
+    artifacts: dict[int, collect.Artifacts],
     config: RunConfig,
     run_id: str,
     console: Console,
@@ -145,6 +152,8 @@ def measure(
     title = f"{target.arch} {mode} on {label} b{','.join(map(str, measure_pass.batches))}"
     title += f" t{threads}" if measure_pass.threads else ""
     title += f" {measure_pass.scenario}" if measure_pass.scenario else ""
+    size = measure_pass.input_size
+    title += f" @{size}×{size}" if size != SEED_INPUT_SIZE else ""
     try:
         volumes.make_dirs(target.client, image, results_volume, "out")
         if done:  # the bench's --resume skips what is already there
@@ -200,7 +209,7 @@ def unmeasured(
     target: Target,
     measure_pass: MeasurePass,
     index: int,
-    artifacts: collect.Artifacts,
+    artifacts: dict[int, collect.Artifacts],
     config: RunConfig,
     run_id: str,
     reason: str,
@@ -222,9 +231,10 @@ def unmeasured(
 
 
 def _expected(
-    target: Target, measure_pass: MeasurePass, artifacts: collect.Artifacts, run_id: str
+    target: Target, measure_pass: MeasurePass, artifacts: dict[int, collect.Artifacts], run_id: str
 ) -> collect.Expected:
-    """What one pass on target owes: every (variant, batch) of the run at its thread count."""
+    """What one pass on target owes: every (variant, batch) of the run at its thread count and
+    of the artifact set of its image side."""
     return collect.Expected(
         run_id,
         target.host,
@@ -232,8 +242,9 @@ def _expected(
         target.emulated,
         measure_pass.threads or max(1, int(target.limits.cpus)),
         measure_pass.batches,
-        artifacts,
+        artifacts[measure_pass.input_size],
         measure_pass.scenario,
+        measure_pass.input_size,
     )
 
 

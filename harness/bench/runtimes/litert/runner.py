@@ -24,7 +24,9 @@ class LiteRTRunner:
         self._path = path
         self._threads = threads
         self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        self._input = self._interpreter.get_input_details()[0]["index"]
+        details = self._interpreter.get_input_details()[0]
+        self._input = details["index"]
+        self._image_shape = [int(side) for side in details["shape"][1:]]  # H, W, C of the file
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._batch = 0
         self.call = self._interpreter.invoke  # the timed call: nothing of ours around it
@@ -32,7 +34,7 @@ class LiteRTRunner:
 
     def _resize(self, batch: int) -> None:
         if batch != self._batch:
-            self._interpreter.resize_tensor_input(self._input, [batch, 32, 32, 3])
+            self._interpreter.resize_tensor_input(self._input, [batch, *self._image_shape])
             self._interpreter.allocate_tensors()
             self._batch = batch
 

@@ -28,6 +28,8 @@ class OpenVinoRunner:
         self._core = ov.Core()
         self._path = path
         self._model = self._core.read_model(str(path / MODEL_FILE))
+        # H, W, C of the file's input (its batch is dynamic)
+        self._image_shape = [side.get_length() for side in list(self._model.input().get_partial_shape())[1:]]
         self._properties: dict[str, Any] = {"NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
         if threads > 0:
             self._properties["INFERENCE_NUM_THREADS"] = threads
@@ -40,7 +42,7 @@ class OpenVinoRunner:
     def _compile(self, batch: int) -> None:
         if batch != self._batch:
             self._request = self._compiled = None
-            self._model.reshape([batch, 32, 32, 3])
+            self._model.reshape([batch, *self._image_shape])
             self._compiled = self._core.compile_model(self._model, "CPU", self._properties)
             self._request = self._compiled.create_infer_request()
             self._batch = batch
