@@ -3,6 +3,9 @@
     .venv/bin/python benchmarks/bare_invoke_ratio.py --artifacts artifacts [--results results/]
         [--variant tflite-int8 | ort-int8 | openvino-int8 | ...]
 
+``--artifacts artifacts/224x224`` checks the 224×224 set (its manifest names the side; only
+results of that side are compared).
+
 For each batch, fresh Python processes alternate between the variant's float
 baseline and the variant (``--pairs`` of each); each process imports only the
 runtime (LiteRT, ONNX Runtime or OpenVINO), loads only that one model the way
@@ -30,7 +33,7 @@ from harness.report.analysis import speedup
 # Each runs in a fresh interpreter: nothing of quantbench, only the runtime and numpy,
 # written from the runtime's documentation (not from quantbench's runners).
 TIMING = """
-images = np.random.default_rng(0).random((batch, 32, 32, 3), dtype=np.float32)
+images = np.random.default_rng(0).random((batch, side, side, 3), dtype=np.float32)
 setup(images)
 for _ in range(5):
     call()
@@ -44,7 +47,7 @@ print(json.dumps(timings))
 HEAD = """
 import json, sys, time
 import numpy as np
-path, batch, threads, calls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+path, batch, threads, calls, side = sys.argv[1], *map(int, sys.argv[2:6])
 """
 CHILDREN = {
     "litert": HEAD
@@ -52,7 +55,7 @@ CHILDREN = {
 from ai_edge_litert.interpreter import Interpreter
 interpreter = Interpreter(model_path=path, num_threads=threads)
 index = interpreter.get_input_details()[0]["index"]
-interpreter.resize_tensor_input(index, [batch, 32, 32, 3])
+interpreter.resize_tensor_input(index, [batch, side, side, 3])
 interpreter.allocate_tensors()
 def setup(images):
     interpreter.set_tensor(index, images)
@@ -78,7 +81,7 @@ def call():
 import openvino as ov
 core = ov.Core()
 model = core.read_model(path + "/model.xml")
-model.reshape([batch, 32, 32, 3])
+model.reshape([batch, side, side, 3])
 config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
 config.update(json.load(open(path + "/compile.json")))
 request = core.compile_model(model, "CPU", config).create_infer_request()
@@ -90,9 +93,9 @@ call = request.infer
 }
 
 
-def bare_median_s(family: str, path: Path, batch: int, threads: int, calls: int) -> float:
+def bare_median_s(family: str, path: Path, batch: int, threads: int, calls: int, side: int) -> float:
     out = subprocess.run(
-        [sys.executable, "-c", CHILDREN[family], str(path), str(batch), str(threads), str(calls)],
+        [sys.executable, "-c", CHILDREN[family], str(path), *map(str, (batch, threads, calls, side))],
         check=True,
         capture_output=True,
         text=True,
@@ -100,13 +103,15 @@ def bare_median_s(family: str, path: Path, batch: int, threads: int, calls: int)
     return statistics.median(json.loads(out.strip().splitlines()[-1]))
 
 
-def harness_ratio(results: Path, batch: int, threads: int, baseline: str, variant: str) -> float | None:
+def harness_ratio(
+    results: Path, batch: int, threads: int, baseline: str, variant: str, side: int
+) -> float | None:
     """The speed-up of variant over its baseline that the report shows for measure's results."""
     found: dict[str, schema.Result] = {}
     for path in schema.find_result_files(results):
         result = schema.load_result(path)
-        wanted = (batch, threads, "ok", False)  # native only: a make all-arch folder holds emulated ones too
-        if (result.batch, result.threads, result.status, result.emulated) != wanted:
+        wanted = (batch, threads, "ok", False, side)  # native only: make all-arch also writes emulated ones
+        if (result.batch, result.threads, result.status, result.emulated, result.input_size) != wanted:
             continue
         if variant_is_newer(result, found.get(result.variant)):
             found[result.variant] = result
@@ -136,22 +141,22 @@ def main() -> int:
     manifest = mf.read_manifest(args.artifacts)
     family, _, baseline = schema.VARIANTS[args.variant]
     paths = {v: mf.verify_artifact(args.artifacts, manifest.entry(v)) for v in (baseline, args.variant)}
-    status = 0
+    status, side = 0, manifest.input_size
     for batch in (int(b) for b in args.batch.split(",")):
         calls = max(5, args.calls if batch < 64 else args.calls // 4)
         medians: dict[str, list[float]] = {v: [] for v in paths}
         for _ in range(args.pairs):
             for variant, path in paths.items():
-                medians[variant].append(bare_median_s(family, path, batch, args.threads, calls))
+                medians[variant].append(bare_median_s(family, path, batch, args.threads, calls, side))
         fp32, other = (statistics.median(medians[v]) for v in paths)
         bare = fp32 / other
         line = (
-            f"batch {batch}, {args.threads} threads: bare loop {baseline} {1000 * fp32:.3f} ms, "
-            f"{args.variant} {1000 * other:.3f} ms, ratio {bare:.2f}x"
+            f"{side}×{side} batch {batch}, {args.threads} threads: bare loop "
+            f"{baseline} {1000 * fp32:.3f} ms, {args.variant} {1000 * other:.3f} ms, ratio {bare:.2f}x"
         )
         measured = None
         if args.results:
-            measured = harness_ratio(args.results, batch, args.threads, baseline, args.variant)
+            measured = harness_ratio(args.results, batch, args.threads, baseline, args.variant, side)
         if measured is not None:
             difference = measured / bare - 1
             line += f"; measure {measured:.2f}x ({100 * difference:+.1f} %)"

@@ -77,9 +77,9 @@ MAX_INPUT_SIZE = 512
 
 
 def input_size_list(text: str) -> tuple[int, ...]:
-    """'32,224' -> (32, 224): image sides, whole multiples of the seed's 32 up to 512; the seed's
-    side is always first (the other sides' sets are made from its weights)."""
-    sizes = {SEED_INPUT_SIZE}
+    """'32,224' -> (32, 224): image sides, whole multiples of the seed's 32 up to 512, in
+    increasing order (prepare makes the seed's set whatever is asked: the others come from it)."""
+    sizes = set()
     for part in text.split(","):
         size = positive_int(part.strip())
         if size % SEED_INPUT_SIZE or size > MAX_INPUT_SIZE:

@@ -60,3 +60,49 @@ def test_a_whole_schedule_keeps_its_last_epoch_and_records_every_epoch():
     assert [entry["epoch"] for entry in run.history] == [1, 2]
     assert run.validation_loss == run.history[-1]["validation_loss"] > 0
     assert (run.validation_top1, run.validation_loss) == validation_scores(model, split)
+
+
+def test_the_cost_counts_each_conv_and_dense_multiply_add_and_weight_by_hand():
+    from harness.bench.model_cost import model_cost
+
+    layers = tf_keras.layers
+    inputs = tf_keras.Input((8, 8, 2))
+    x = layers.Conv2D(4, 3, padding="same")(inputs)  # 8*8 positions * 3*3*2 inputs * 4 outputs
+    x = layers.DepthwiseConv2D(1)(x)  # 8*8 * 4 channels, a multiply each
+    x = layers.BatchNormalization()(x)  # not a multiply-add count, not a weight of the count
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(10)(x)  # 4 * 10
+    cost = model_cost(tf_keras.Model(inputs, outputs))
+    assert cost.macs_per_image == 8 * 8 * 3 * 3 * 2 * 4 + 8 * 8 * 4 + 4 * 10
+    assert cost.weight_count == (3 * 3 * 2 * 4 + 4) + (4 + 4) + (4 * 10 + 10)
+
+
+def test_resnet50_at_224_is_the_same_weights_and_49_times_the_conv_multiply_adds():
+    from harness.bench.model_cost import model_cost
+
+    config = model_config("resnet50", 100)
+    small, large = build_resnet_v2(config), build_resnet_v2(config, 224)
+    assert large.input_shape == (None, 224, 224, 3) and large.count_params() == small.count_params()
+    at_32, at_224 = model_cost(small), model_cost(large)
+    assert at_32.weight_count == at_224.weight_count
+    dense = 2048 * 100  # the classifier sees one pooled vector at either side
+    assert at_224.macs_per_image - dense == 49 * (at_32.macs_per_image - dense)
+    # TensorFlow's own profiler counts the same graph's Conv2D and MatMul flops (2 per multiply-add)
+    assert at_224.macs_per_image == pytest.approx(_profiled_macs(large, 224), rel=0.01)
+
+
+def _profiled_macs(model, size: int) -> float:
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    spec = tf.TensorSpec([1, size, size, 3], tf.float32)
+    graph = convert_variables_to_constants_v2(tf.function(model).get_concrete_function(spec)).graph
+    options = (
+        tf.compat.v1.profiler.ProfileOptionBuilder(
+            tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+        )
+        .with_empty_output()
+        .build()
+    )
+    profile = tf.compat.v1.profiler.profile(graph=graph, cmd="op", options=options)
+    return sum(op.total_float_ops for op in profile.children if op.name in ("Conv2D", "MatMul")) / 2

@@ -26,7 +26,7 @@ import pytest
 from harness import schema
 from harness.errors import UserError
 from harness.host import ARCHES, image_tag
-from harness.host.run.profiles import EMULATED_EVAL_LIMIT, QUICK
+from harness.host.run.profiles import EMULATED_EVAL_LIMIT, IMAGENET_EMULATED, IMAGENET_NATIVE, QUICK
 from tests.engines import extra_engine
 from tests.helpers import REPO, run_cli, unavailable
 
@@ -38,8 +38,8 @@ EMULATED_BATCHES = set(QUICK.emulated[0].batches)  # the quick profile times bat
 RUN_TIMEOUT_S = 1800
 # Run ids name containers and volumes: unique per session, so two sessions never collide.
 SESSION = uuid.uuid4().hex[:6]
-RUN_BOTH, RUN_REMOTE, RUN_KILLED, RUN_SIGINT = (
-    f"{name}-{SESSION}" for name in ("both", "remote", "killed", "sigint")
+RUN_BOTH, RUN_REMOTE, RUN_KILLED, RUN_SIGINT, RUN_SHAPES = (
+    f"{name}-{SESSION}" for name in ("both", "remote", "killed", "sigint", "shapes")
 )
 
 
@@ -140,8 +140,8 @@ def both_arches(client, workdir):
 
     results = workdir / "results-both"
     proc = host_run(workdir, results, RUN_BOTH, "--arch", "all")
-    yield proc, results_of(results, RUN_BOTH) if results.exists() else []
     key = artifact_store.local_key(workdir / "artifacts")
+    yield proc, results_of(results, RUN_BOTH) if results.exists() else []
     if key:  # the tiny model's artifacts volume: every test session prepares a new one
         volumes.remove_volume(client, artifact_store.volume_name(key))
 
@@ -173,6 +173,42 @@ def test_both_arches_run_end_to_end_and_emulated_outputs_match_native(both_arche
         assert within or unverified, (result.variant, result.kernel_path, result.warnings)
         assert result.repeats >= QUICK.emulated[0].repeats and result.processes == 1
     assert "quantbench report" in proc.stdout  # the run ends with its report
+
+
+# --- the 224×224 shape, both arches ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def shapes_run(client, workdir):
+    """--input-size 224 alone: prepare adds the 224 set beside the 32 one, measure runs at 224 only."""
+    from harness.host.engine import volumes
+    from harness.host.run import artifact_store
+
+    results = workdir / "results-shapes"
+    proc = host_run(workdir, results, RUN_SHAPES, "--arch", "all", "--input-size", "224", "--repeats", "4")
+    key = artifact_store.local_key(workdir / "artifacts")
+    yield proc, results_of(results, RUN_SHAPES) if results.exists() else []
+    if key:
+        volumes.remove_volume(client, artifact_store.volume_name(key))
+
+
+def test_a_224_run_measures_that_side_natively_and_checks_two_images_under_emulation(shapes_run):
+    proc, results = shapes_run
+    assert proc.returncode == 0, explain(proc)
+    amd64, arm64 = by_arch(results, "amd64"), by_arch(results, "arm64")
+    assert set(amd64) == {(v, b) for v in VARIANTS for b in IMAGENET_NATIVE.batches}
+    assert set(arm64) == {(v, b) for v in VARIANTS for b in IMAGENET_EMULATED.batches}
+    for key, result in {**amd64, **arm64}.items():
+        assert result.status == "ok", (key, result.arch, result.error)
+        assert (result.input_size, result.trained_input_size) == (224, 32)
+        assert result.macs_per_image and result.weight_count
+    for result in arm64.values():
+        assert result.repeats == 1 and len(result.predictions) == 2
+        within = result.kernel_path["native_max_abs_difference"] <= result.kernel_path["native_tolerance"]
+        unverified = any("NOT verified" in w and "native output that strays" in w for w in result.warnings)
+        assert result.kernel_path["native_difference_images"] == 2
+        assert within or unverified, (result.variant, result.kernel_path, result.warnings)
+    assert "224×224" in proc.stdout  # the report names the side
 
 
 def test_the_console_shows_bars_and_the_step_logs_keep_everything(both_arches, workdir):

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         dataset,
         StepProgress("prepare", events=args.events),
     )
-    sides = ", ".join(f"{size}×{size}" for size in args.input_size)
+    sides = ", ".join(f"{size}×{size}" for size in sorted({32, *args.input_size}))
     print(
         f"prepared {len(manifest.variants)} variants of {manifest.model} on {manifest.data} at {sides} "
         f"in {args.out} ({time.perf_counter() - started:.0f} s)"
