@@ -2,21 +2,30 @@
 
 Plain dataclasses only: the console, markdown, CSV, JSON and chart all read
 the same ``Report``. Speed-ups compare a variant only with the float variant
-of its own runtime family, on the same host, arch, batch and thread count,
-and only between results whose status is "ok".
+of its own runtime family, on the same host, arch, input shape, batch and
+thread count, and only between results whose status is "ok".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from harness.intervals import group_by_round, median_by_round, medians_disagreement
+from harness.report import fmt
 from harness.report.accuracy_test import AccuracyTest, accuracy_tests
 from harness.report.isa import isa_label
 from harness.report.stats import RatioInterval, median_ratio_interval, paired_ratio_interval, point_ratio
 from harness.runtime_registry import INT8_PRECISIONS
-from harness.schema import STATUS_OK, VARIANTS, Result, stability_warnings, summarize_timings
+from harness.schema import (
+    SEED_INPUT_SIZE,
+    STATUS_OK,
+    VARIANTS,
+    Result,
+    stability_warnings,
+    summarize_timings,
+)
 
 # MLPerf-style: a quantized model passes when it keeps 99% of float top-1.
 ACCURACY_GATE = 0.99
@@ -25,6 +34,14 @@ GATE_PASS, GATE_FAIL, GATE_UNKNOWN = "pass", "fail", "n/a"
 MAX_OPS_NAMED = 4
 
 TableKey = tuple[str, str, bool | None]  # host, arch, emulated (None: unknown)
+
+
+class Setting(NamedTuple):
+    """What a comparison holds fixed on one machine: the input shape, the batch, the threads."""
+
+    input_size: int  # the image side (H = W): 32 the seed's, 224 ImageNet's
+    batch: int
+    threads: int
 
 
 @dataclass
@@ -59,10 +76,23 @@ class Row:
     profile: dict | None = None  # where a call's time went (TF profiler), for fake-quant graphs
     rounds_stop_reason: str = ""  # why measure stopped adding process rounds
     round_medians_s: dict[int, float] = field(default_factory=dict)  # process round -> its median
+    input_size: int = SEED_INPUT_SIZE  # the image side the network took (H = W)
+    macs_per_image: int | None = None  # multiply-adds of one image through its conv and dense layers
+    weight_count: int | None = None  # weights (parameters) of its layers
+    trained_input_size: int | None = None  # the side its weights were trained at
 
     @property
     def is_baseline(self) -> bool:
         return self.variant == self.baseline_variant
+
+    @property
+    def setting(self) -> Setting:
+        return Setting(self.input_size, self.batch, self.threads)
+
+    @property
+    def off_training_scale(self) -> bool:
+        """True when its top-1 is of the network used at a side it was not trained at."""
+        return self.trained_input_size is not None and self.trained_input_size != self.input_size
 
     @property
     def ok(self) -> bool:
@@ -81,6 +111,8 @@ class MachineTable:
     cpu_model: str
     rows: list[Row]
     cpu_count: int = 0  # CPUs its measure container could run on (0: not recorded)
+    # the report names each row's input shape (some result is not at the seed's): fmt.shapes_named
+    shapes_named: bool = False
 
     @property
     def label(self) -> str:
@@ -88,32 +120,52 @@ class MachineTable:
         mode = {True: "emulated", False: "native"}.get(self.emulated, "emulation unknown")
         return f"{self.arch} ({self.isa}, {mode}) on {self.host}"
 
-    def find(self, variant: str, batch: int, threads: int) -> Row | None:
-        for row in self.rows:
-            if (row.variant, row.batch, row.threads) == (variant, batch, threads):
-                return row
-        return None
+    def find(self, variant: str, batch: int, threads: int, input_size: int = SEED_INPUT_SIZE) -> Row | None:
+        """The row of variant at this setting (at the seed's shape unless input_size says)."""
+        wanted = Setting(input_size, batch, threads)
+        return next((row for row in self.rows if row.variant == variant and row.setting == wanted), None)
 
-    def settings(self) -> list[tuple[int, int]]:
-        """Distinct (batch, threads) pairs in display order."""
-        return sorted({(row.batch, row.threads) for row in self.rows})
+    def find_at(self, variant: str, setting: Setting) -> Row | None:
+        """The row of variant at this (input size, batch, threads)."""
+        return self.find(variant, setting.batch, setting.threads, setting.input_size)
+
+    def settings(self, input_size: int = SEED_INPUT_SIZE) -> list[tuple[int, int]]:
+        """Distinct (batch, threads) pairs at one input shape (the seed's by default), in order."""
+        return sorted({(row.batch, row.threads) for row in self.rows if row.input_size == input_size})
+
+    def shaped_settings(self) -> list[Setting]:
+        """Every distinct (input size, batch, threads), in display order: each shape's apart."""
+        return sorted({row.setting for row in self.rows})
+
+    def input_sizes(self) -> list[int]:
+        """The input shapes its rows were measured at, smallest first."""
+        return sorted({row.input_size for row in self.rows})
+
+    def shape_of(self, setting: Setting) -> int | None:
+        """The input size a sentence about this setting names: None when shapes go unnamed."""
+        return setting.input_size if self.shapes_named else None
 
 
-def build_tables(results: Sequence[Result]) -> list[MachineTable]:
-    """Group results per (host, arch, emulated) and compute every row's comparisons."""
+def build_tables(results: Sequence[Result], shapes_named: bool | None = None) -> list[MachineTable]:
+    """Group results per (host, arch, emulated) and compute every row's comparisons, each against
+    its baseline at the same input shape, batch and threads. ``shapes_named`` (default: whether
+    any result is not at the seed's shape) makes every table name its rows' shapes."""
+    if shapes_named is None:
+        shapes_named = fmt.shapes_named(result.input_size for result in results)
     groups: dict[TableKey, list[Result]] = {}
     for result in results:
         groups.setdefault((result.host, result.arch, result.emulated), []).append(result)
     tables = []
     for (host, arch, emulated), members in sorted(groups.items(), key=lambda item: _table_order(item[0])):
-        members.sort(key=lambda r: (r.batch, r.threads, _variant_order(r.variant)))
+        members.sort(key=lambda r: (r.input_size, r.batch, r.threads, _variant_order(r.variant)))
         flags = sorted({flag for r in members for flag in r.isa_flags})
         cpu_model = next((r.cpu_model for r in members if r.cpu_model), "")
-        by_key = {(r.variant, r.batch, r.threads): r for r in members}
-        rows = [_row(r, by_key.get((_baseline_of(r), r.batch, r.threads))) for r in members]
+        by_key = {(r.variant, _setting_of(r)): r for r in members}
+        rows = [_row(r, by_key.get((_baseline_of(r), _setting_of(r)))) for r in members]
         cpu_count = max((r.cpu_count for r in members if isinstance(r.cpu_count, int)), default=0)
         isa = isa_label(arch, flags)
-        tables.append(MachineTable(host, arch, emulated, isa, flags, cpu_model, rows, cpu_count))
+        table = MachineTable(host, arch, emulated, isa, flags, cpu_model, rows, cpu_count, shapes_named)
+        tables.append(table)
     return tables
 
 
@@ -167,6 +219,10 @@ def _row(result: Result, baseline: Result | None) -> Row:
         profile=result.kernel_path.get("profile") if isinstance(result.kernel_path, dict) else None,
         rounds_stop_reason=result.rounds_stop_reason,
         round_medians_s=median_by_round(_timings_by_round(result)),
+        input_size=result.input_size,
+        macs_per_image=result.macs_per_image,
+        weight_count=result.weight_count,
+        trained_input_size=result.trained_input_size,
     )
     if not row.ok:
         return row  # a failed or interrupted run is listed, never compared
@@ -223,6 +279,10 @@ def _gate(result: Result, baseline: Result | None) -> str:
     if result.top1 is None or baseline is None or baseline.top1 is None:
         return GATE_UNKNOWN
     return GATE_PASS if result.top1 >= ACCURACY_GATE * baseline.top1 else GATE_FAIL
+
+
+def _setting_of(result: Result) -> Setting:
+    return Setting(result.input_size, result.batch, result.threads)
 
 
 def _baseline_of(result: Result) -> str:

@@ -8,9 +8,11 @@ from harness.report import fmt
 from harness.report.analysis import MachineTable, Row
 from harness.report.compare import Change, Comparison
 from harness.report.scenarios import ScenarioRow
+from harness.report.shape_columns import shape_cell, with_shape, with_shape_cell
 from harness.report.stats import SLOWER, invert
 from harness.report.verdicts import Reproduction
 from harness.report.warning_kinds import SplitWarning, split_warning
+from harness.schema import SEED_INPUT_SIZE
 
 NOTE_MARK = "*"
 BASELINE = "baseline"
@@ -92,8 +94,18 @@ SCENARIO_COLUMNS = (
 SCENARIO_DROP_ORDER = ("MLPerf-length", "ES p90 ms", "run s", "rnd", "samples/s")
 
 
+def scenario_columns(rows: list[ScenarioRow]) -> tuple[tuple[str, str], ...]:
+    """SCENARIO_COLUMNS, with a shape column when the report names shapes."""
+    return with_shape(SCENARIO_COLUMNS, any(row.shape_named for row in rows))
+
+
 def scenario_cells(row: ScenarioRow) -> list[str]:
-    """The cells of one scenario row, in SCENARIO_COLUMNS order."""
+    """The cells of one scenario row, in scenario_columns order."""
+    cells = _scenario_cells(row)
+    return with_shape_cell(cells, SCENARIO_COLUMNS, shape_cell(row.input_size), row.shape_named)
+
+
+def _scenario_cells(row: ScenarioRow) -> list[str]:
     comparison = (
         BASELINE if row.variant == row.baseline_variant else fmt.ratio(row.speedup, with_rounds=False)
     )
@@ -131,8 +143,20 @@ class Note:
     kind: str  # "error", "kernel", "warning" or "info"
 
 
+def machine_columns(table: MachineTable) -> tuple[tuple[str, str], ...]:
+    """MACHINE_COLUMNS, with a shape column when the report names shapes."""
+    return with_shape(MACHINE_COLUMNS, table.shapes_named)
+
+
+def shaped_machine_cells(row: Row, table: MachineTable) -> list[str]:
+    """The machine-table cells of one row, in machine_columns(table) order."""
+    return with_shape_cell(
+        machine_cells(row), MACHINE_COLUMNS, shape_cell(row.input_size), table.shapes_named
+    )
+
+
 def machine_cells(row: Row) -> list[str]:
-    """The machine-table cells of one row, in MACHINE_COLUMNS order."""
+    """The machine-table cells of one row, in MACHINE_COLUMNS order (no shape column)."""
     marked = row.variant + (NOTE_MARK if row.warnings or row.kernel_flags or not row.ok else "")
     cells = [marked, fmt.runtime(row.runtime).split(" ")[0], str(row.batch), str(row.threads)]
     if row.ok:
@@ -146,7 +170,7 @@ def machine_cells(row: Row) -> list[str]:
         rounds = row.speedup.rounds if row.speedup and row.speedup.rounds else None
         cells += [fmt.ratio(row.speedup, with_rounds=False), str(rounds) if rounds else fmt.DASH]
     cells += [
-        fmt.percent(row.top1 if row.ok else None),
+        fmt.top1(row.top1 if row.ok else None, row.off_training_scale),
         fmt.points(row.top1_delta_pt),
         fmt.percent(row.agreement_with_float if row.ok else None),
         row.accuracy_gate,
@@ -164,10 +188,21 @@ def machine_notes(table: MachineTable) -> list[Note]:
     for row in table.rows:
         for kind, split in _row_messages(row, table.emulated):
             grouped.setdefault((kind, split.title, split.advice), {}).setdefault(split.detail, []).append(row)
-    return [
+    notes = [
         Note(_note_text(kind, title, advice, by_detail, table.rows), kind)
         for (kind, title, advice), by_detail in grouped.items()
     ]
+    return notes + training_scale_notes(table)
+
+
+def training_scale_notes(table: MachineTable) -> list[Note]:
+    """What the top-1 mark means, once per (trained, measured) pair of sides among marked cells."""
+    pairs = {
+        (row.trained_input_size, row.input_size)
+        for row in table.rows
+        if row.off_training_scale and row.ok and row.top1 is not None and row.trained_input_size
+    }
+    return [Note(fmt.training_scale_note(trained, size), "info") for trained, size in sorted(pairs)]
 
 
 def rows_named(rows: list[Row], every_row: list[Row]) -> str:
@@ -243,6 +278,14 @@ def _note_text(kind: str, title: str, advice: str, by_detail: dict[str, list[Row
     return f"WARNING: {said_once}{rows_with_details(by_detail, every)}" + (f" — {advice}" if advice else "")
 
 
+REPRODUCTION_TITLE = "2018 reproduction: the fake-quant graph is float kernels plus quantize ops"
+
+
+def reproduction_title(shapes_named: bool) -> str:
+    """REPRODUCTION_TITLE, saying its shape when the report names shapes: it is always the seed's."""
+    return REPRODUCTION_TITLE + (f" (at the seed's {fmt.shape(SEED_INPUT_SIZE)})" if shapes_named else "")
+
+
 REPRODUCTION_CAPTION = (
     "Timing tf-fakequant is not timing int8; only the LiteRT column runs int8 kernels. "
     "Native machines only: emulated ratios measure QEMU."
@@ -269,10 +312,13 @@ def reproduction_causes(items: list[Reproduction]) -> list[str]:
 
 
 def comparison_groups(comparison: Comparison) -> dict[str, list[Change]]:
-    """Changes per machine ("amd64 on old-box → new-box"), one table each."""
+    """Changes per machine ("amd64 on old-box → new-box"), one table each; per machine and input
+    shape ("amd64 on box, 224×224") when some change is off the seed's shape."""
+    named = fmt.shapes_named(change.input_size for change in comparison.changes)
     groups: dict[str, list[Change]] = {}
     for change in comparison.changes:
-        groups.setdefault(change.where, []).append(change)
+        shape = f", {fmt.shape(change.input_size)}" if named else ""
+        groups.setdefault(change.where + shape, []).append(change)
     return groups
 
 

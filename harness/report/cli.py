@@ -33,9 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="RESULTS_DIR",
         help="folder(s) of result JSON, searched recursively; several are merged into one report "
         "(e.g. results/ folders copied back from runs on other machines). Every run is read: for "
-        "each (host, arch, variant, batch, threads) the newest complete run is used, so machines "
-        "measured in separate runs meet in one report, and two or more native machines add the "
-        "fleet view (a table across machines)",
+        "each (host, arch, variant, input shape, batch, threads) the newest complete run is used, so "
+        "machines measured in separate runs meet in one report, and two or more native machines add "
+        "the fleet view (a table across machines)",
     )
     parser.add_argument(
         "--compare",

@@ -20,6 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=positive_int, default=None, help="default: the most measured")
     parser.add_argument("--host", default=None, help="the machine, when results hold several")
     parser.add_argument("--arch", default=None, help="amd64 or arm64, when results hold both natively")
+    parser.add_argument(
+        "--input-size",
+        type=positive_int,
+        default=None,
+        metavar="SIDE",
+        help="the input shape's side, e.g. 224 (default: the seed's 32 when measured there)",
+    )
     parser.add_argument("--run-id", metavar="ID", help="only the results of this run")
 
 
@@ -31,7 +38,13 @@ def run(args: argparse.Namespace) -> int:
 
     loaded = load_directories(args.results, run_id=args.run_id)
     explanation = explain(
-        loaded.results, args.variant, batch=args.batch, threads=args.threads, host=args.host, arch=args.arch
+        loaded.results,
+        args.variant,
+        batch=args.batch,
+        threads=args.threads,
+        host=args.host,
+        arch=args.arch,
+        input_size=args.input_size,
     )
     render_explanation(explanation, report_console())
     return 0

@@ -1,8 +1,8 @@
 """What changed between two result sets (a new image, a new host), pyperf ``compare_to`` style.
 
-Results are matched on (host, arch, emulated, variant, batch, threads). Any
-left over are then matched across hosts when exactly one result on each
-side has the same (arch, emulated, variant, batch, threads): that is how a
+Results are matched on (host, arch, emulated, variant, input shape, batch,
+threads). Any left over are then matched across hosts when exactly one result
+on each side has the same (arch, emulated, variant, shape, batch, threads): that is how a
 new machine is compared with the old one. Emulated and native results are
 never matched with each other.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from harness.report import fmt
 from harness.report.load import LoadedResults, result_key
 from harness.report.stats import FASTER, SLOWER, RatioInterval, invert, median_ratio_interval
-from harness.schema import STATUS_OK, VARIANTS, Result
+from harness.schema import SEED_INPUT_SIZE, STATUS_OK, VARIANTS, Result
 
 NOT_SIGNIFICANT = "not significant"
 NOT_COMPARABLE = "not comparable"
@@ -40,6 +40,7 @@ class Change:
     summary: str
     old_top1: float | None = None
     new_top1: float | None = None
+    input_size: int = SEED_INPUT_SIZE
 
     @property
     def where(self) -> str:
@@ -73,6 +74,7 @@ def compare_results(old: LoadedResults, new: LoadedResults, old_sources: Sequenc
             c.emulated is None,
             c.arch,
             c.new_host,
+            c.input_size,
             c.batch,
             c.threads,
             order.index(c.variant),
@@ -88,7 +90,8 @@ def compare_results(old: LoadedResults, new: LoadedResults, old_sources: Sequenc
 
 
 def _match_across_hosts(old_left: dict, new_left: dict) -> list[tuple[Result, Result]]:
-    """Pair leftovers that are unique per (arch, emulated, variant, batch, threads); remove them."""
+    """Pair leftovers that are unique per (arch, emulated, variant, scenario, shape, batch, threads);
+    remove them."""
 
     def hostless(key: tuple) -> tuple:
         return key[1:]
@@ -122,6 +125,7 @@ def _change(old: Result, new: Result) -> Change:
         summary="",
         old_top1=old.top1,
         new_top1=new.top1,
+        input_size=new.input_size,
     )
     bad = [f"{side} is {r.status}" for side, r in (("old", old), ("new", new)) if r.status != STATUS_OK]
     if not bad:
@@ -148,4 +152,5 @@ def _median(result: Result) -> float | None:
 
 def _describe(result: Result) -> str:
     machine = f"{result.arch}{', emulated' if result.emulated else ''} on {result.host}"
-    return f"{result.variant} batch {result.batch}, {result.threads} threads ({machine})"
+    shape = f" at {fmt.shape(result.input_size)}" if result.input_size != SEED_INPUT_SIZE else ""
+    return f"{result.variant}{shape} batch {result.batch}, {result.threads} threads ({machine})"

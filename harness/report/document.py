@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from harness.report import fmt
 from harness.report.analysis import MachineTable, build_tables
 from harness.report.compare import Comparison
 from harness.report.explain import report_lines
 from harness.report.fleet import Fleet, build_fleet
 from harness.report.headline import Headline, build_headlines
-from harness.report.load import LoadedResults
+from harness.report.load import MERGE_RULE, MERGE_RULE_SHAPES, LoadedResults
 from harness.report.scenarios import (
     ScenarioRow,
     ScenarioVerdict,
     build_scenario_rows,
     build_scenario_verdicts,
 )
+from harness.report.shapes import ShapeMachine, build_shape_machines
 from harness.report.threads import ScalingRow, build_scaling
 from harness.report.verdicts import Reproduction, Verdict, build_reproductions, build_verdicts
 
@@ -46,6 +48,12 @@ DEFINITIONS = (
     "emulated rows (QEMU) are dimmed: their timings measure the emulator, so they never enter a "
     "speed verdict and are never compared with native numbers.",
 )
+# Said only when the results hold an input shape other than the seed's.
+SHAPE_DEFINITION = (
+    "shape: the image side the network took (32×32 the seed's images, 224×224 ImageNet's). Each "
+    "shape has its own rows, speed-ups, verdicts and headline: a speed-up only ever pairs results "
+    "of one shape, and the 2018 row stays at the seed's."
+)
 
 
 @dataclass
@@ -70,6 +78,9 @@ class Report:
     time_spent: list[str] = field(default_factory=list)
     scaling: list[ScalingRow] = field(default_factory=list)  # runs with several thread counts
     fleet: Fleet | None = None  # the native machines side by side, when there are two or more
+    shapes_named: bool = False  # some result is off the seed's input shape: every row names its shape
+    # why the int8 answer changes with the input shape, per native machine measured at several
+    shape_machines: list[ShapeMachine] = field(default_factory=list)
 
 
 def build_report(
@@ -77,8 +88,9 @@ def build_report(
 ) -> Report:
     """Compute every row, verdict and reproduction line for one merged result set."""
     fixed_batch = [result for result in loaded.results if not result.scenario]
-    tables = build_tables(fixed_batch)
-    scenario_rows = build_scenario_rows(loaded.results)
+    named = fmt.shapes_named(result.input_size for result in loaded.results)
+    tables = build_tables(fixed_batch, named)
+    scenario_rows = build_scenario_rows(loaded.results, named)
     headlines = build_headlines(tables, fixed_batch)
     verdicts = build_verdicts(tables)
     return Report(
@@ -88,13 +100,16 @@ def build_report(
         verdicts=verdicts,
         reproductions=build_reproductions(tables),
         file_warnings=list(loaded.file_warnings),
-        merge_rule=loaded.merge_rule,
+        merge_rule=MERGE_RULE_SHAPES if named and loaded.merge_rule == MERGE_RULE else loaded.merge_rule,
         superseded=loaded.superseded,
         results_used=len(loaded.results),
         comparison=comparison,
+        definitions=(*DEFINITIONS, SHAPE_DEFINITION) if named else DEFINITIONS,
         scenario_rows=scenario_rows,
         scenario_verdicts=build_scenario_verdicts(scenario_rows),
-        time_spent=report_lines(fixed_batch),
+        time_spent=report_lines(fixed_batch, named),
         scaling=build_scaling(fixed_batch),
         fleet=build_fleet(tables, verdicts, headlines),
+        shapes_named=named,
+        shape_machines=build_shape_machines(tables, verdicts),
     )

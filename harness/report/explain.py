@@ -17,7 +17,7 @@ from harness.report import fmt
 from harness.report.analysis import speedup
 from harness.report.isa import int8_mac_limit, isa_label
 from harness.report.stats import RatioInterval
-from harness.schema import STATUS_OK, VARIANTS, Result
+from harness.schema import SEED_INPUT_SIZE, STATUS_OK, VARIANTS, Result
 
 TOP_ROWS = 8
 
@@ -56,7 +56,8 @@ class Side:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Everything ``quantbench explain`` prints for one variant on one machine, batch and thread count."""
+    """Everything ``quantbench explain`` prints for one variant on one machine, input shape, batch and
+    thread count."""
 
     host: str
     arch: str
@@ -69,6 +70,13 @@ class Explanation:
     speedup: RatioInterval | None
     limit: float | None  # the ISA's int8:fp32 multiply-add ratio
     limit_facts: str
+    input_size: int = SEED_INPUT_SIZE
+    shape_named: bool = False  # the variant was measured at other shapes than the seed's: say which
+
+    @property
+    def setting(self) -> str:
+        """ "batch 64" or, when shapes are named, "224×224, batch 64"."""
+        return (f"{fmt.shape(self.input_size)}, " if self.shape_named else "") + f"batch {self.batch}"
 
     def roofline(self) -> str:
         """The measured ratio against the ISA's int8:fp32 multiply-add limit, in one sentence."""
@@ -86,14 +94,14 @@ class Explanation:
         else:
             why = f"{reached:.0%} of the multiply-add limit: time outside integer multiply-adds holds it back"
         return (
-            f"measured {self.variant.variant}:{self.baseline.variant} {measured} at batch {self.batch}; "
+            f"measured {self.variant.variant}:{self.baseline.variant} {measured} at {self.setting}; "
             f"the ISA's int8:fp32 multiply-add limit here is ~{self.limit:g}x ({self.limit_facts}): {why}"
         )
 
     def summary(self) -> str:
         """One line for the report: the ratio, time outside integer kernels, the top rows, the limit."""
         mine, theirs = self.variant, self.baseline
-        text = f"{mine.variant} vs {theirs.variant}, batch {self.batch}, {self.threads} thread(s): "
+        text = f"{mine.variant} vs {theirs.variant}, {self.setting}, {self.threads} thread(s): "
         text += fmt.ratio(self.speedup)
         if mine.profile is None:
             text += f"; {mine.why_no_profile}"
@@ -166,8 +174,12 @@ def explain(
     threads: int | None = None,
     host: str | None = None,
     arch: str | None = None,
+    input_size: int | None = None,
+    shapes_named: bool | None = None,
 ) -> Explanation:
-    """The explanation of ``variant`` on one native machine; UserError saying what to choose."""
+    """The explanation of ``variant`` on one native machine at one input shape (the seed's by
+    default, when measured); UserError saying what to choose. ``shapes_named`` (default: whether
+    the variant was measured off the seed's shape) makes its lines name the shape."""
     if variant not in VARIANTS:
         raise UserError(f"unknown variant {variant!r}; choose from: {', '.join(VARIANTS)}.")
     native = [
@@ -191,6 +203,10 @@ def explain(
     if len(machines) > 1:
         names = ", ".join(f"--host {h} --arch {a}" for h, a in machines)
         raise UserError(f"{variant} was measured on {len(machines)} machines; choose one: {names}.")
+    sizes = sorted({r.input_size for r in candidates})
+    size = _input_size(sizes, input_size, variant)
+    named = fmt.shapes_named(sizes) if shapes_named is None else shapes_named
+    candidates = [r for r in candidates if r.input_size == size]
     profiled = [r for r in candidates if isinstance(r.op_profile, dict)] or candidates
     chosen = _pick(profiled, batch, threads, variant)
     baseline_name = VARIANTS[variant][2]
@@ -198,15 +214,16 @@ def explain(
         (
             r
             for r in native
-            if (r.variant, r.host, r.arch, r.batch, r.threads)
-            == (baseline_name, chosen.host, chosen.arch, chosen.batch, chosen.threads)
+            if (r.variant, r.host, r.arch, r.input_size, r.batch, r.threads)
+            == (baseline_name, chosen.host, chosen.arch, size, chosen.batch, chosen.threads)
         ),
         None,
     )
     if baseline is None:
+        shape = f"{fmt.shape(size)}, " if named else ""
         raise UserError(
-            f"{variant} at batch {chosen.batch}, {chosen.threads} threads has no {baseline_name} result "
-            "beside it to compare with; measure both (--variants all)."
+            f"{variant} at {shape}batch {chosen.batch}, {chosen.threads} threads has no {baseline_name} "
+            "result beside it to compare with; measure both (--variants all)."
         )
     limit, facts = int8_mac_limit(chosen.arch, chosen.isa_flags)
     return Explanation(
@@ -221,7 +238,21 @@ def explain(
         speedup=speedup(baseline, chosen) if variant != baseline_name else None,
         limit=limit,
         limit_facts=facts,
+        input_size=size,
+        shape_named=named,
     )
+
+
+def _input_size(sizes: list[int], asked: int | None, variant: str) -> int:
+    """The shape asked for, or by default the seed's (or the only one measured)."""
+    measured = ", ".join(f"{fmt.shape(size)} (--input-size {size})" for size in sizes)
+    if asked is None:
+        if SEED_INPUT_SIZE in sizes or len(sizes) == 1:
+            return SEED_INPUT_SIZE if SEED_INPUT_SIZE in sizes else sizes[0]
+        raise UserError(f"{variant} was measured at several input shapes; choose one: {measured}.")
+    if asked not in sizes:
+        raise UserError(f"no result of {variant} at {fmt.shape(asked)} here; it was measured at {measured}.")
+    return asked
 
 
 def _pick(results: list[Result], batch: int | None, threads: int | None, variant: str) -> Result:
@@ -249,16 +280,22 @@ def side_of(result: Result) -> Side:
     return Side(result.variant, result.precision, p50, profile, why, result.effective_parallelism)
 
 
-def report_lines(results: Sequence[Result]) -> list[str]:
-    """One summary line per native machine and full-integer int8 variant that has a profile."""
+def report_lines(results: Sequence[Result], shapes_named: bool | None = None) -> list[str]:
+    """One summary line per native machine, input shape and full-integer int8 variant that has a
+    profile; each names its shape when ``shapes_named`` (default: some result is off the seed's)."""
     lines = []
+    named = fmt.shapes_named(r.input_size for r in results) if shapes_named is None else shapes_named
     machines = sorted({(r.host, r.arch) for r in results if r.emulated is False})
     for host, arch in machines:
         here = [r for r in results if (r.host, r.arch) == (host, arch)]
-        profiled = {r.variant for r in here if isinstance(r.op_profile, dict)}
-        for name in (v for v, (_, precision, _) in VARIANTS.items() if precision == "int8" and v in profiled):
-            try:
-                lines.append(f"{host} {arch}: " + explain(here, name, host=host, arch=arch).summary())
-            except UserError as error:
-                lines.append(f"{host} {arch}: {name}: {error}")
+        for size in sorted({r.input_size for r in here}):
+            at_size = [r for r in here if r.input_size == size]
+            profiled = {r.variant for r in at_size if isinstance(r.op_profile, dict)}
+            int8 = [v for v, (_, precision, _) in VARIANTS.items() if precision == "int8" and v in profiled]
+            for name in int8:
+                where = dict(host=host, arch=arch, input_size=size, shapes_named=named)
+                try:
+                    lines.append(f"{host} {arch}: " + explain(at_size, name, **where).summary())
+                except UserError as error:
+                    lines.append(f"{host} {arch}: {name}: {error}")
     return lines

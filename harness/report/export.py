@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from harness.report import cells, fleet_cells
+from harness.report import cells, fleet_cells, shape_cells
 from harness.report.document import Report
 from harness.report.fleet import Fleet
 from harness.report.headline import HEADLINE_TITLE
@@ -28,6 +28,7 @@ CSV_FIELDS = (
     "precision",
     "baseline_variant",
     "runtime",
+    "input_size",
     "batch",
     "threads",
     "status",
@@ -40,6 +41,9 @@ CSV_FIELDS = (
     "speedup_ci_low",
     "speedup_ci_high",
     "speedup_rounds",
+    "macs_per_image",
+    "weight_count",
+    "trained_input_size",
     "top1",
     "top1_delta_pt",
     "agreement_with_float",
@@ -61,6 +65,7 @@ FLEET_CSV_FIELDS = (
     "isa",
     "int8_dot_product",
     "cpus",
+    "input_size",
     "batch",
     "threads",
     "comparison",
@@ -94,16 +99,22 @@ def to_markdown(report: Report) -> str:
         out += _fleet_markdown(report.fleet)
     out.append("## Verdicts: int8 vs float32, same runtime, same machine\n")
     out += [f"- {_escape(verdict.text)}" for verdict in report.verdicts]
+    for machine in report.shape_machines:
+        out.append(f"\n## {_escape(shape_cells.title(machine))}\n")
+        out.append(_table(shape_cells.COLUMNS, shape_cells.rows(machine)))
+        out += [f"- {_escape(line)}" for line in shape_cells.caption(machine)]
+        out.append(f"\n**{_escape(machine.answer)}**")
     for table in report.tables:
         label, emulation = cells.machine_title(table)
         out.append(f"\n## {_escape(label)}\n")
         if emulation:
             out.append(f"**{emulation}**: rows below are never used in a speed verdict.\n")
-        out.append(_table(cells.MACHINE_COLUMNS, [cells.machine_cells(row) for row in table.rows]))
+        rows = [cells.shaped_machine_cells(row, table) for row in table.rows]
+        out.append(_table(cells.machine_columns(table), rows))
         out.append(f"\n{cells.runtime_versions(table)}\n")
         out += [f"- {_escape(cells.NOTE_MARK + ' ' + note.text)}" for note in cells.machine_notes(table)]
     if report.reproductions:
-        out.append("\n## 2018 reproduction: the fake-quant graph is float kernels plus quantize ops\n")
+        out.append(f"\n## {cells.reproduction_title(report.shapes_named)}\n")
         rows = [cells.reproduction_cells(item) for item in report.reproductions]
         out.append(_table(cells.REPRODUCTION_COLUMNS, rows))
         out += [f"- {_escape(line)}" for line in cells.reproduction_causes(report.reproductions)]
@@ -111,7 +122,10 @@ def to_markdown(report: Report) -> str:
     if report.scenario_rows:
         out.append("\n## Scenarios (MLPerf LoadGen's names and stopping rules)\n")
         out.append(
-            _table(cells.SCENARIO_COLUMNS, [cells.scenario_cells(row) for row in report.scenario_rows])
+            _table(
+                cells.scenario_columns(report.scenario_rows),
+                [cells.scenario_cells(row) for row in report.scenario_rows],
+            )
         )
         out += [f"- {_escape(verdict.text)}" for verdict in report.scenario_verdicts]
         out += ["", _escape(cells.scenario_caption(report.scenario_rows)), "", MLPERF_NOTE]
@@ -177,6 +191,7 @@ def to_fleet_csv(fleet: Fleet) -> str:
                 writer.writerow(
                     {
                         **machine,
+                        "input_size": setting.input_size,
                         "batch": setting.batch,
                         "threads": setting.threads,
                         "comparison": cell.name,
@@ -206,7 +221,7 @@ def _fleet_markdown(fleet: Fleet) -> list[str]:
     out.append(_table(fleet_cells.speedup_columns(fleet), fleet_cells.speedup_rows(fleet)))
     out += [f"- {_escape(line)}" for line in fleet_cells.speedup_caption(fleet)]
     out.append(f"\n## {_escape(fleet_cells.FASTEST_TITLE)}\n")
-    out.append(_table(fleet_cells.FASTEST_COLUMNS, fleet_cells.fastest_rows(fleet)))
+    out.append(_table(fleet_cells.fastest_columns(fleet), fleet_cells.fastest_rows(fleet)))
     return out
 
 

@@ -1,7 +1,7 @@
 """The fleet view: which of the measured CPUs gain how much from int8, side by side.
 
 One ``FleetRow`` per native machine (host, arch): its CPU, its int8 instructions, the CPUs its
-container could use, and at each (batch, threads) the int8-vs-float32 speed-up of every runtime
+container could use, and at each (input shape, batch, threads) the int8-vs-float32 speed-up of every runtime
 with a verdict (``verdicts.verdict_runtimes``), plus the fastest int8 vs the fastest float32 of
 any runtime (the headline). Nothing is computed again: every number is a verdict's or a
 headline's, so a cell says what that machine's own verdict line says, and a verdict withheld as
@@ -22,6 +22,7 @@ from harness.report.headline import Headline
 from harness.report.isa import has_int8_dot_product
 from harness.report.stats import RatioInterval
 from harness.report.verdicts import NO_VERDICT, UNSTABLE, Verdict, verdict_runtimes
+from harness.schema import SEED_INPUT_SIZE
 
 MIN_MACHINES = 2  # one machine's own report is its answer
 FASTEST = "fastest"  # FleetCell.name of the fastest int8 vs the fastest float32, any runtime
@@ -53,12 +54,13 @@ class FleetCell:
 
 @dataclass
 class FleetSetting:
-    """One (batch, threads) of one machine: a cell per runtime, and the fastest pair."""
+    """One (input shape, batch, threads) of one machine: a cell per runtime, and the fastest pair."""
 
     batch: int
     threads: int
     runtimes: list[FleetCell]  # in runtime order, one per verdict runtime
     fastest: FleetCell | None  # None when the machine has no usable int8 or float32 here
+    input_size: int = SEED_INPUT_SIZE
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Fleet:
     rows: list[FleetRow]
     runtimes: list[str]  # runtime labels, in column order
     left_out: list[str] = field(default_factory=list)
+    shapes_named: bool = False  # each setting names its input shape (fmt.shapes_named)
 
 
 def build_fleet(
@@ -95,8 +98,8 @@ def build_fleet(
     native = [table for table in tables if table.emulated is False]
     if len({(table.host, table.arch) for table in native}) < MIN_MACHINES:
         return None
-    verdict_of = {(v.machine, v.batch, v.threads, v.runtime): v for v in verdicts}
-    headline_of = {(h.machine, h.batch, h.threads): h for h in headlines}
+    verdict_of = {(v.machine, v.setting, v.runtime): v for v in verdicts}
+    headline_of = {(h.machine, h.setting): h for h in headlines}
     rows = []
     for table in native:
         row = FleetRow(
@@ -108,17 +111,20 @@ def build_fleet(
             int8_dot_product=has_int8_dot_product(table.arch, table.isa_flags),
             cpus=table.cpu_count,
         )
-        for batch, threads in table.settings():
+        for setting in table.shaped_settings():
             cells = [
-                _runtime_cell(table, verdict_of.get((table.label, batch, threads, runtime.name)), runtime)
+                _runtime_cell(table, verdict_of.get((table.label, setting, runtime.name)), runtime)
                 for runtime in verdict_runtimes()
             ]
-            headline = headline_of.get((table.label, batch, threads))
+            headline = headline_of.get((table.label, setting))
             fastest = _fastest_cell(table, headline) if headline is not None else None
-            row.settings.append(FleetSetting(batch, threads, cells, fastest))
+            row.settings.append(
+                FleetSetting(setting.batch, setting.threads, cells, fastest, setting.input_size)
+            )
         rows.append(row)
     left_out = [_left_out_line(table) for table in tables if table.emulated is not False]
-    return Fleet(rows, [runtime.label for runtime in verdict_runtimes()], left_out)
+    named = any(table.shapes_named for table in tables)
+    return Fleet(rows, [runtime.label for runtime in verdict_runtimes()], left_out, named)
 
 
 def _runtime_cell(table: MachineTable, verdict: Verdict | None, runtime) -> FleetCell:
@@ -128,8 +134,8 @@ def _runtime_cell(table: MachineTable, verdict: Verdict | None, runtime) -> Flee
     if verdict is None or verdict.variant is None:
         cell.note = NOT_MEASURED
         return cell
-    int8 = table.find(verdict.variant, verdict.batch, verdict.threads)
-    base = table.find(runtime.float_variant, verdict.batch, verdict.threads)
+    int8 = table.find_at(verdict.variant, verdict.setting)
+    base = table.find_at(runtime.float_variant, verdict.setting)
     cell.outcome, cell.int8_variant = verdict.outcome, verdict.variant
     cell.int8_p50_s = int8.p50_s if int8 is not None and int8.ok else None
     cell.float_p50_s = base.p50_s if base is not None and base.ok else None
@@ -145,8 +151,8 @@ def _runtime_cell(table: MachineTable, verdict: Verdict | None, runtime) -> Flee
 
 
 def _fastest_cell(table: MachineTable, headline: Headline) -> FleetCell:
-    int8 = table.find(headline.int8_variant or "", headline.batch, headline.threads)
-    base = table.find(headline.float_variant or "", headline.batch, headline.threads)
+    int8 = table.find_at(headline.int8_variant or "", headline.setting)
+    base = table.find_at(headline.float_variant or "", headline.setting)
     return FleetCell(
         FASTEST,
         "any runtime",

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from harness.report import fmt
 from harness.report.fleet import NOT_MEASURED, Fleet, FleetCell, FleetRow, FleetSetting
+from harness.report.shape_columns import shape_cell, with_shape, with_shape_cell
 from harness.report.verdicts import UNSTABLE
 
 SPEEDUP_TITLE = "Fleet: each runtime's int8 vs its float32, across machines (native only), [95% CI]"
 FASTEST_TITLE = "Fleet: fastest int8 vs fastest float32, any runtime, per machine"
 MACHINE_COLUMNS = (("machine", "left"), ("int8 ISA", "left"), ("cpus", "right"))
 SETTING_COLUMNS = (("batch", "right"), ("thr", "right"))
+SETTING_COLUMNS_AFTER_MACHINE = (*MACHINE_COLUMNS, *SETTING_COLUMNS)  # where the shape goes
 FASTEST_COLUMNS = (
     ("machine", "left"),
     ("batch", "right"),
@@ -39,28 +41,42 @@ CELL_NOTE = (
 
 def speedup_columns(fleet: Fleet) -> tuple[tuple[str, str], ...]:
     """The machine, its int8 instructions and CPUs, the setting, then one column per runtime."""
-    return (*MACHINE_COLUMNS, *SETTING_COLUMNS, *((label, "left") for label in fleet.runtimes))
+    columns = (*MACHINE_COLUMNS, *SETTING_COLUMNS, *((label, "left") for label in fleet.runtimes))
+    return with_shape(columns, fleet.shapes_named)
+
+
+def fastest_columns(fleet: Fleet) -> tuple[tuple[str, str], ...]:
+    """FASTEST_COLUMNS, with a shape column when the report names shapes."""
+    return with_shape(FASTEST_COLUMNS, fleet.shapes_named)
 
 
 def speedup_rows(fleet: Fleet) -> list[list[str]]:
-    """One line per machine and (batch, threads), in speedup_columns order."""
+    """One line per machine and (input shape, batch, threads), in speedup_columns order."""
     lines = []
     for row in fleet.rows:
         for index, setting in enumerate(row.settings):
             machine = _machine_cells(row) if index == 0 else ["", "", ""]
             cells = [speedup_text(cell) for cell in setting.runtimes]
-            lines.append([*machine, str(setting.batch), str(setting.threads), *cells])
+            line = [*machine, str(setting.batch), str(setting.threads), *cells]
+            lines.append(
+                with_shape_cell(line, SETTING_COLUMNS_AFTER_MACHINE, _shape(setting), fleet.shapes_named)
+            )
     return lines
 
 
 def fastest_rows(fleet: Fleet) -> list[list[str]]:
-    """One line per machine and (batch, threads) that has a fastest pair, in FASTEST_COLUMNS order."""
+    """One line per machine and setting that has a fastest pair, in fastest_columns order."""
     lines = []
     for row in fleet.rows:
         pairs = [(setting, setting.fastest) for setting in row.settings if setting.fastest is not None]
         for index, (setting, fastest) in enumerate(pairs):
-            lines.append([row.name if index == 0 else "", *_fastest_cells(setting, fastest)])
+            line = [row.name if index == 0 else "", *_fastest_cells(setting, fastest)]
+            lines.append(with_shape_cell(line, FASTEST_COLUMNS, _shape(setting), fleet.shapes_named))
     return lines
+
+
+def _shape(setting: FleetSetting) -> str:
+    return shape_cell(setting.input_size)
 
 
 def speedup_text(cell: FleetCell) -> str:

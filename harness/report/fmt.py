@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from harness.report.stats import RatioInterval
 from harness.runtime_registry import runtimes
+from harness.schema import SEED_INPUT_SIZE
 
 DASH = "—"  # an empty cell
+OFF_SCALE = "†"  # after a top-1 of the network used at a side its weights were not trained at
 
 
 def ms(seconds: float | None) -> str:
@@ -63,3 +67,42 @@ def runtime(text: str) -> str:
     short = {runtime.distribution: runtime.label for runtime in runtimes()}
     name, _, version = text.partition(" ")
     return f"{short.get(name.lower(), name)} {version}".strip()
+
+
+def shape(input_size: int) -> str:
+    """An image side as the shape it names: 224 -> "224×224"."""
+    return f"{input_size}×{input_size}"
+
+
+def shapes_named(input_sizes: Iterable[int]) -> bool:
+    """Whether a report names each row's input shape: when any result is not at the seed's
+    (every result before schema 5 is at it, and such a report reads as it always did)."""
+    return any(size != SEED_INPUT_SIZE for size in input_sizes)
+
+
+def top1(fraction: float | None, off_training_scale: bool = False) -> str:
+    """percent(), marked OFF_SCALE when the network ran off its training scale."""
+    text = percent(fraction)
+    return text + OFF_SCALE if off_training_scale and fraction is not None else text
+
+
+def training_scale_note(trained_size: int, input_size: int) -> str:
+    """What an OFF_SCALE mark means, for one (trained, measured) pair of sides."""
+    factor = input_size / trained_size
+    scaled = f"upscaled {factor:g}×" if factor >= 1 else f"downscaled {1 / factor:g}×"
+    return (
+        f"{OFF_SCALE} weights trained at {shape(trained_size)}; at {shape(input_size)} the eval images "
+        f"are the same images {scaled}, so top-1 there is the network used off its training scale "
+        "(timing only); the int8-vs-float32 agreement still applies"
+    )
+
+
+def number(value: float | None) -> str:
+    """About three significant digits, never in e-notation: 0.82, 25.0, 43.1, 102."""
+    if value is None:
+        return DASH
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 1:
+        return f"{value:.1f}"
+    return f"{value:.2g}"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.report import fmt
-from harness.report.analysis import GATE_FAIL, MachineTable, Row, speedup
+from harness.report.analysis import GATE_FAIL, MachineTable, Row, Setting, speedup
 from harness.report.stats import RatioInterval
 from harness.report.verdicts import (
     NO_SPEED_VERDICT,
@@ -26,14 +26,14 @@ from harness.report.verdicts import (
     unstable_notes,
 )
 from harness.runtime_registry import FLOAT32, INT8_PRECISIONS, variant_specs
-from harness.schema import Result
+from harness.schema import SEED_INPUT_SIZE, Result
 
 HEADLINE_TITLE = "The answer: fastest int8 vs fastest float32, any runtime, same machine"
 
 
 @dataclass
 class Headline:
-    """The fastest int8 vs the fastest float32 of one machine at one (batch, threads)."""
+    """The fastest int8 vs the fastest float32 of one machine at one (input shape, batch, threads)."""
 
     machine: str
     emulated: bool | None
@@ -44,15 +44,21 @@ class Headline:
     int8_variant: str | None = None
     float_variant: str | None = None
     speedup: RatioInterval | None = None
+    input_size: int = SEED_INPUT_SIZE
+
+    @property
+    def setting(self) -> Setting:
+        return Setting(self.input_size, self.batch, self.threads)
 
 
 def build_headlines(tables: Sequence[MachineTable], results: Sequence[Result]) -> list[Headline]:
-    """One headline per machine and (batch, threads) with an int8 and a float32 result."""
-    by_key = {(r.host, r.arch, r.emulated, r.variant, r.batch, r.threads): r for r in results}
+    """One headline per machine and (input shape, batch, threads) with an int8 and a float32 result:
+    both sides at the same shape, so each shape has its own answer."""
+    by_key = {(r.host, r.arch, r.emulated, r.variant, r.input_size, r.batch, r.threads): r for r in results}
     headlines = []
     for table in tables:
-        for batch, threads in table.settings():
-            rows = [row for row in table.rows if (row.batch, row.threads) == (batch, threads) and row.ok]
+        for setting in table.shaped_settings():
+            rows = [row for row in table.rows if row.setting == setting and row.ok]
             int8 = _fastest(
                 r for r in rows if r.precision in INT8_PRECISIONS and r.accuracy_gate != GATE_FAIL
             )
@@ -61,11 +67,9 @@ def build_headlines(tables: Sequence[MachineTable], results: Sequence[Result]) -
                 continue
 
             def result_of(row: Row, table: MachineTable = table) -> Result | None:
-                return by_key.get(
-                    (table.host, table.arch, table.emulated, row.variant, row.batch, row.threads)
-                )
+                return by_key.get((table.host, table.arch, table.emulated, row.variant, *row.setting))
 
-            headlines.append(_headline(table, batch, threads, int8, base, result_of(int8), result_of(base)))
+            headlines.append(_headline(table, setting, int8, base, result_of(int8), result_of(base)))
     return headlines
 
 
@@ -76,18 +80,19 @@ def _fastest(rows) -> Row | None:
 
 def _headline(
     table: MachineTable,
-    batch: int,
-    threads: int,
+    setting: Setting,
     int8: Row,
     base: Row,
     int8_result: Result | None,
     base_result: Result | None,
 ) -> Headline:
-    where = f"{table.label}, {setting_text(batch, threads)}"
+    batch, threads = setting.batch, setting.threads
+    where = f"{table.label}, {setting_text(batch, threads, table.shape_of(setting))}"
     pair = f"the fastest int8, {_name(int8)}, vs the fastest float32, {_name(base)}"
     headline = Headline(
         table.label, table.emulated, batch, threads, NO_VERDICT, "", int8.variant, base.variant
     )
+    headline.input_size = setting.input_size
     if table.emulated is not False:
         headline.outcome = NO_SPEED_VERDICT
         headline.text = f"{where}: {NO_SPEED_VERDICT} ({pair}): emulated timings measure QEMU"
@@ -105,7 +110,8 @@ def _headline(
     headline.outcome = ratio.direction
     claim = speed_claim(_name(int8), _name(base), ratio)
     accuracy = (
-        f"; top-1 {fmt.points(int8.top1_delta_pt)} pt vs its own float32"
+        f"; top-1{fmt.OFF_SCALE if int8.off_training_scale else ''} {fmt.points(int8.top1_delta_pt)} pt "
+        "vs its own float32"
         if int8.top1_delta_pt is not None
         else ""
     )

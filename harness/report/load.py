@@ -22,8 +22,11 @@ MERGE_RULE = (
     "when the same (host, arch, variant, scenario, batch, threads) appears in several runs, "
     "the newest complete run is used (by finish time, then run id); older runs are set aside"
 )
+# The same rule, said when some result is off the seed's input shape (the shape is always part of
+# the key; with every result at the seed's it changes nothing, and the report reads as before).
+MERGE_RULE_SHAPES = MERGE_RULE.replace("scenario, batch", "scenario, input shape, batch")
 
-ResultKey = tuple[str, str, bool, str, str, int, int]
+ResultKey = tuple[str, str, bool, str, str, int, int, int]
 
 
 @dataclass
@@ -38,9 +41,10 @@ class LoadedResults:
 
 
 def result_key(result: Result) -> ResultKey:
-    """What one measurement is of; emulated is part of it so QEMU never replaces native."""
+    """What one measurement is of; emulated is part of it so QEMU never replaces native, and the
+    input shape so a 224×224 result never replaces a 32×32 one."""
     where = (result.host, result.arch, result.emulated)
-    return (*where, result.variant, result.scenario, result.batch, result.threads)
+    return (*where, result.variant, result.scenario, result.input_size, result.batch, result.threads)
 
 
 def load_directories(
@@ -135,6 +139,7 @@ def _check_shapes(result: Result) -> None:
         "run_id": str,
         "batch": int,
         "threads": int,
+        "input_size": int,
         "timings_s": list,
         "isa_flags": list,
         "warnings": list,

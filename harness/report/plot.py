@@ -1,6 +1,6 @@
 """The chart: speed-up of each variant over its float baseline, per machine, with 95% intervals.
 
-One panel per (batch, threads) and kind of machine (native, emulated) that has an interval to
+One panel per (input shape, batch, threads) and kind of machine (native, emulated) that has an interval to
 draw. What has none (a quick emulated pass times each variant once: a point ratio, no interval;
 a failed machine; a batch a machine never ran) is a line of text under the panels, never an
 empty axis. Native machines share a panel; emulated machines get their own, on their own axis:
@@ -23,7 +23,8 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator
 
-from harness.report.analysis import MachineTable, Row
+from harness.report import fmt
+from harness.report.analysis import MachineTable, Row, Setting
 from harness.report.document import Report
 from harness.report.stats import MIN_SAMPLES
 from harness.runtime_registry import runtimes
@@ -44,16 +45,23 @@ NO_INTERVAL = f"no interval (failed, or fewer than {MIN_SAMPLES} timings or one 
 
 @dataclass(frozen=True)
 class Panel:
-    """One axis: the machines of one kind (native or emulated) at one (batch, threads)."""
+    """One axis: the machines of one kind (native or emulated) at one (input shape, batch, threads)."""
 
     title: str  # NATIVE_TITLE or EMULATED_TITLE
-    batch: int
-    threads: int
+    setting: Setting
     tables: list[MachineTable]  # every machine of its kind, so a machine keeps its hatch throughout
+
+    @property
+    def batch(self) -> int:
+        return self.setting.batch
+
+    @property
+    def threads(self) -> int:
+        return self.setting.threads
 
     def drawn(self) -> list[MachineTable]:
         """The machines with at least one interval here."""
-        return [table for table in self.tables if _bars(table, self.batch, self.threads)]
+        return [table for table in self.tables if _bars(table, self.setting)]
 
 
 def machine_legend(table: MachineTable) -> str:
@@ -76,24 +84,25 @@ def runtime_colours() -> dict[str, str]:
 
 def panels(report: Report) -> list[Panel]:
     """Every panel with something to draw: native ones first, then emulated, by setting."""
-    settings = sorted({setting for table in report.tables for setting in table.settings()})
+    settings = sorted({setting for table in report.tables for setting in table.shaped_settings()})
     kinds = (
         (NATIVE_TITLE, [t for t in report.tables if t.emulated is False]),
         (EMULATED_TITLE, [t for t in report.tables if t.emulated is not False]),
     )
-    found = [Panel(title, batch, threads, tables) for title, tables in kinds for batch, threads in settings]
+    found = [Panel(title, setting, tables) for title, tables in kinds for setting in settings]
     return [panel for panel in found if panel.drawn()]
 
 
 def missing_lines(report: Report) -> list[str]:
     """One line per machine that has a setting with no bar: failed or interval-less, or not timed."""
-    settings = sorted({setting for table in report.tables for setting in table.settings()})
+    settings = sorted({setting for table in report.tables for setting in table.shaped_settings()})
     lines = []
     for table in report.tables:
-        no_interval = [s for s in table.settings() if not _bars(table, *s)]
-        untimed = [s for s in settings if s not in table.settings()]
-        parts = [f"{NO_INTERVAL} at {_settings(no_interval)}"] if no_interval else []
-        parts += [f"not timed at {_settings(untimed)}"] if untimed else []
+        no_interval = [s for s in table.shaped_settings() if not _bars(table, s)]
+        untimed = [s for s in settings if s not in table.shaped_settings()]
+        named = table.shapes_named
+        parts = [f"{NO_INTERVAL} at {_settings(no_interval, named)}"] if no_interval else []
+        parts += [f"not timed at {_settings(untimed, named)}"] if untimed else []
         if parts:
             lines.append(f"{machine_legend(table)}: {'; '.join(parts)}.")
     return lines
@@ -103,7 +112,7 @@ def build_figure(report: Report) -> Figure:
     """The panels that have intervals, in a grid (a row per setting, a column per kind of
     machine), and under them a line for each machine that is missing from a panel."""
     drawn = panels(report)
-    settings = list(dict.fromkeys((panel.batch, panel.threads) for panel in drawn))
+    settings = list(dict.fromkeys(panel.setting for panel in drawn))
     titles = [title for title in (NATIVE_TITLE, EMULATED_TITLE) if any(p.title == title for p in drawn)]
     width_in = PANEL_WIDTH_IN * max(1, len(titles))
     notes = [textwrap.fill(line, int(width_in * NOTE_CHARS_PER_IN)) for line in missing_lines(report)]
@@ -117,7 +126,7 @@ def build_figure(report: Report) -> Figure:
     FigureCanvasAgg(figure)
     colours = runtime_colours()
     for panel in drawn:
-        index = settings.index((panel.batch, panel.threads)) * len(titles) + titles.index(panel.title) + 1
+        index = settings.index(panel.setting) * len(titles) + titles.index(panel.title) + 1
         _draw_panel(figure.add_subplot(len(settings), len(titles), index), panel, colours)
     finish_figure(
         figure,
@@ -143,7 +152,7 @@ def _draw_panel(axes: Axes, panel: Panel, colours: dict[str, str]) -> None:
     families: dict[str, None] = {}
     machines = []
     for slot, table in enumerate(panel.tables):
-        bars = _bars(table, panel.batch, panel.threads)
+        bars = _bars(table, panel.setting)
         if not bars:
             continue
         hatch = MACHINE_HATCHES[slot % len(MACHINE_HATCHES)]
@@ -180,19 +189,24 @@ def _style_axes(axes: Axes, variants: list[str], panel: Panel) -> None:
     axes.axhline(1.0, color="black", linewidth=0.8)
     axes.set_xticks(range(len(variants)), variants, rotation=20, ha="right", fontsize=8)
     axes.set_ylabel("speed-up vs float (×, log)")
+    named = any(table.shapes_named for table in panel.tables)
     axes.set_title(
-        f"{panel.title}\nbatch {panel.batch}, {panel.threads} threads: >1× is faster than float", fontsize=9
+        f"{panel.title}\n{_settings([panel.setting], named)}: >1× is faster than float", fontsize=9
     )
 
 
-def _bars(table: MachineTable, batch: int, threads: int) -> list[Row]:
+def _bars(table: MachineTable, setting: Setting) -> list[Row]:
     """The rows of one setting that have an interval to draw, in plotted order."""
-    rows = [table.find(variant, batch, threads) for variant in plotted_variants()]
+    rows = [table.find_at(variant, setting) for variant in plotted_variants()]
     return [row for row in rows if row is not None and row.speedup is not None and row.speedup.has_interval]
 
 
-def _settings(settings: list[tuple[int, int]]) -> str:
-    return " and ".join(f"batch {batch}, {threads} threads" for batch, threads in settings)
+def _settings(settings: list[Setting], named: bool) -> str:
+    """ "batch 1, 2 threads and batch 64, 2 threads", each after its shape when shapes are named."""
+    return " and ".join(
+        (f"{fmt.shape(s.input_size)}, " if named else "") + f"batch {s.batch}, {s.threads} threads"
+        for s in settings
+    )
 
 
 def write_plot(report: Report, path: Path) -> None:

@@ -14,7 +14,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from harness.report import cells, fit, fmt
+from harness.report import cells, fit, fmt, shape_columns
 from harness.report.analysis import GATE_FAIL, GATE_PASS, MachineTable, Row
 from harness.report.compare import Comparison
 from harness.report.console_tables import OUTCOME_STYLE
@@ -24,6 +24,7 @@ from harness.report.document import Report
 from harness.report.explain import Explanation, common_kernel
 from harness.report.headline import HEADLINE_TITLE, Headline
 from harness.report.render_fleet import fleet_tables
+from harness.report.render_shapes import shape_tables
 from harness.report.scenarios import MLPERF_NOTE
 from harness.report.threads import ScalingRow, thread_counts
 from harness.report.verdicts import Verdict
@@ -39,13 +40,15 @@ def render_report(report: Report, console: Console) -> None:
     A table wider than the console leaves out its least needed columns (``fit``), said in one
     line under the title; markdown and CSV keep every column."""
     machines, machines_fit = _fitted_machines(report.tables, console)
-    scaling, scaling_fit = _fitted_scaling(report.scaling, console)
+    scaling, scaling_fit = _fitted_scaling(report.scaling, report.shapes_named, console)
     scenarios, scenarios_fit = _fitted_scenarios(report, console)
     comparison, comparison_fit = _fitted_comparison(report.comparison, console)
     fleet, fleet_fits = fleet_tables(report.fleet, console)
+    shapes, shapes_fits = shape_tables(report.shape_machines, console)
     fits = [
         ("machine tables", machines_fit),
         *fleet_fits,
+        *shapes_fits,
         ("thread scaling", scaling_fit),
         ("scenarios", scenarios_fit),
         ("comparison", comparison_fit),
@@ -68,6 +71,9 @@ def render_report(report: Report, console: Console) -> None:
     for grid in fleet:
         console.print()
         console.print(grid)
+    for block in shapes:
+        console.print()
+        console.print(block)
     if report.time_spent:
         console.rule(Text("Where the time goes (quantbench explain RESULTS --variant V: the whole table)"))
         console.print(_bullets([Text(line) for line in report.time_spent]))
@@ -94,24 +100,32 @@ def render_report(report: Report, console: Console) -> None:
 def machine_table(table: MachineTable, shown: Sequence[int] | None = None) -> Table:
     """One table per (host, arch), with the columns ``shown`` (every one by default); emulated
     machines are dimmed and say so in the title."""
-    columns = range(len(cells.MACHINE_COLUMNS)) if shown is None else shown
+    every_column = cells.machine_columns(table)
+    columns = range(len(every_column)) if shown is None else shown
     label, emulation = cells.machine_title(table)
     title = Text(label, style="bold")
     if emulation:
         title.append(f"  {emulation}", style="bold magenta")
-    grid = _table(title, tuple(cells.MACHINE_COLUMNS[i] for i in columns))
+    grid = _table(title, tuple(every_column[i] for i in columns))
     grid.caption = cells.runtime_versions(table)
     grid.caption_justify = "left"
-    for row in table.rows:
+    for index, row in enumerate(table.rows):
         texts = [Text(cell) for cell in cells.machine_cells(row)]
         _style_row(texts, row)
-        grid.add_row(*(texts[i] for i in columns), style="dim" if table.emulated else None)
+        shape = Text(shape_columns.shape_cell(row.input_size))
+        texts = shape_columns.with_shape_cell(texts, cells.MACHINE_COLUMNS, shape, table.shapes_named)
+        following = table.rows[index + 1] if index + 1 < len(table.rows) else None
+        shape_ends = following is not None and following.input_size != row.input_size
+        grid.add_row(
+            *(texts[i] for i in columns), style="dim" if table.emulated else None, end_section=shape_ends
+        )
     return grid
 
 
 def _fitted_machines(tables: list[MachineTable], console: Console) -> tuple[list[Table], fit.Fit]:
     builders = [partial(machine_table, table) for table in tables]
-    return fit.fit_tables(builders, _headers(cells.MACHINE_COLUMNS), cells.MACHINE_DROP_ORDER, console)
+    columns = cells.machine_columns(tables[0]) if tables else cells.MACHINE_COLUMNS
+    return fit.fit_tables(builders, _headers(columns), cells.MACHINE_DROP_ORDER, console)
 
 
 def machine_notes(table: MachineTable) -> RenderableType | None:
@@ -133,10 +147,11 @@ def verdict_text(verdict: Verdict) -> Text:
 
 def scenario_table(report: Report, shown: Sequence[int] | None = None) -> Table:
     """MLPerf-style scenarios, by LoadGen's names, and how their runs compare with MLPerf's."""
-    columns = range(len(cells.SCENARIO_COLUMNS)) if shown is None else shown
+    every_column = cells.scenario_columns(report.scenario_rows)
+    columns = range(len(every_column)) if shown is None else shown
     grid = _table(
         Text("Scenarios (MLPerf LoadGen's names and stopping rules)", style="bold"),
-        tuple(cells.SCENARIO_COLUMNS[i] for i in columns),
+        tuple(every_column[i] for i in columns),
     )
     grid.caption = Text("\n".join([cells.scenario_caption(report.scenario_rows), MLPERF_NOTE]))
     grid.caption_justify = "left"
@@ -148,7 +163,8 @@ def scenario_table(report: Report, shown: Sequence[int] | None = None) -> Table:
 
 def _fitted_scenarios(report: Report, console: Console) -> tuple[list[Table], fit.Fit]:
     builders = [partial(scenario_table, report)] if report.scenario_rows else []
-    return fit.fit_tables(builders, _headers(cells.SCENARIO_COLUMNS), cells.SCENARIO_DROP_ORDER, console)
+    headers = _headers(cells.scenario_columns(report.scenario_rows))
+    return fit.fit_tables(builders, headers, cells.SCENARIO_DROP_ORDER, console)
 
 
 def _verdict_style(interval) -> str:
@@ -158,8 +174,7 @@ def _verdict_style(interval) -> str:
 def reproduction_table(report: Report) -> Table:
     """The 2018 row: what the original author timed, next to real int8."""
     grid = _table(
-        Text("2018 reproduction: the fake-quant graph is float kernels plus quantize ops", style="bold"),
-        cells.REPRODUCTION_COLUMNS,
+        Text(cells.reproduction_title(report.shapes_named), style="bold"), cells.REPRODUCTION_COLUMNS
     )
     grid.caption = Text(
         "\n".join([*cells.reproduction_causes(report.reproductions), cells.REPRODUCTION_CAPTION])
@@ -215,15 +230,15 @@ def notes_lines(report: Report) -> list[Text]:
     return lines
 
 
-def scaling_columns(rows: list[ScalingRow]) -> tuple[tuple[str, str], ...]:
+def scaling_columns(rows: list[ScalingRow], shapes_named: bool = False) -> tuple[tuple[str, str], ...]:
     """Per thread count its p50, its speed-up over the fewest threads (not for the fewest: 1.00×
-    by definition) and the threads it used."""
+    by definition) and the threads it used; the shape before the batch when shapes are named."""
     counts = thread_counts(rows)
     columns = [("machine", "left"), ("variant", "left"), ("batch", "right")]
     for count in counts:
         speedup = [(f"×t{counts[0]} at t{count}", "right")] if count != counts[0] else []
         columns += [(f"p50 ms t{count}", "right"), *speedup, (f"used t{count}", "right")]
-    return tuple(columns)
+    return shape_columns.with_shape(tuple(columns), shapes_named)
 
 
 def scaling_drop_order(rows: list[ScalingRow]) -> tuple[tuple[str, ...], ...]:
@@ -234,10 +249,12 @@ def scaling_drop_order(rows: list[ScalingRow]) -> tuple[tuple[str, ...], ...]:
     return tuple(f"used t{count}" for count in counts), tuple(f"p50 ms t{count}" for count in counts[1:])
 
 
-def scaling_table(rows: list[ScalingRow], shown: Sequence[int] | None = None) -> Table:
+def scaling_table(
+    rows: list[ScalingRow], shown: Sequence[int] | None = None, shapes_named: bool = False
+) -> Table:
     """p50, speed-up over the fewest threads and threads used (CPU/wall), per thread count."""
     counts = thread_counts(rows)
-    columns = scaling_columns(rows)
+    columns = scaling_columns(rows, shapes_named)
     picked = range(len(columns)) if shown is None else shown
     grid = _table(
         Text("Thread scaling (passes one after another: ratios of medians, no interval; used = CPU/wall)"),
@@ -245,7 +262,10 @@ def scaling_table(rows: list[ScalingRow], shown: Sequence[int] | None = None) ->
     )
     for row in rows:
         by_count = {point.threads: point for point in row.points}
-        texts = [Text(f"{row.host} {row.arch}"), Text(row.variant), Text(str(row.batch))]
+        texts = [Text(f"{row.host} {row.arch}"), Text(row.variant)]
+        if shapes_named:
+            texts.append(Text(shape_columns.shape_cell(row.input_size)))
+        texts.append(Text(str(row.batch)))
         for count in counts:
             point = by_count.get(count)
             fewest = count == counts[0]  # no speed-up column: 1.00× by definition
@@ -261,9 +281,9 @@ def scaling_table(rows: list[ScalingRow], shown: Sequence[int] | None = None) ->
     return grid
 
 
-def _fitted_scaling(rows: list[ScalingRow], console: Console) -> tuple[list[Table], fit.Fit]:
-    builders = [partial(scaling_table, rows)] if rows else []
-    headers = _headers(scaling_columns(rows)) if rows else []
+def _fitted_scaling(rows: list[ScalingRow], named: bool, console: Console) -> tuple[list[Table], fit.Fit]:
+    builders = [partial(scaling_table, rows, shapes_named=named)] if rows else []
+    headers = _headers(scaling_columns(rows, named)) if rows else []
     return fit.fit_tables(builders, headers, scaling_drop_order(rows) if rows else (), console)
 
 
@@ -294,7 +314,7 @@ def render_explanation(explanation: Explanation, console: Console) -> None:
     console.rule(
         Text(
             f"{mine.variant} vs {theirs.variant}: {explanation.host} {explanation.arch} "
-            f"({explanation.cpu_model or 'CPU unknown'}; {explanation.isa}), batch {explanation.batch}, "
+            f"({explanation.cpu_model or 'CPU unknown'}; {explanation.isa}), {explanation.setting}, "
             f"{explanation.threads} thread(s)"
         )
     )

@@ -29,7 +29,7 @@ def fleet_tables(fleet: Fleet | None, console: Console) -> tuple[list[Table], li
     )
     fastest, fastest_fit = fit.fit_tables(
         [partial(fastest_table, fleet)],
-        headers(fleet_cells.FASTEST_COLUMNS),
+        headers(fleet_cells.fastest_columns(fleet)),
         fleet_cells.FASTEST_DROP_ORDER,
         console,
     )
@@ -57,7 +57,7 @@ def speedup_table(fleet: Fleet, shown: Sequence[int] | None = None) -> Table:
 
 def fastest_table(fleet: Fleet, shown: Sequence[int] | None = None) -> Table:
     """The fastest int8 vs the fastest float32 of any runtime, per machine and setting."""
-    columns = fleet_cells.FASTEST_COLUMNS
+    columns = fleet_cells.fastest_columns(fleet)
     picked = range(len(columns)) if shown is None else shown
     grid = report_table(Text(fleet_cells.FASTEST_TITLE, style="bold"), tuple(columns[i] for i in picked))
     pairs = [setting.fastest for row in fleet.rows for setting in row.settings if setting.fastest]

@@ -20,7 +20,7 @@ from harness.report import fmt
 from harness.report.stats import PAIRED, RatioInterval
 from harness.report.verdicts import speed_claim
 from harness.runtime_registry import variant_specs
-from harness.schema import STATUS_OK, Result
+from harness.schema import SEED_INPUT_SIZE, STATUS_OK, Result
 
 SINGLE_STREAM = "SingleStream"  # LoadGen's names, as the results carry them
 OFFLINE = "Offline"
@@ -52,6 +52,8 @@ class ScenarioRow:
     duration_s: float = 0.0  # of the shortest run
     shortfalls: list[str] = field(default_factory=list)  # MLPerf minimums the shortest run missed
     speedup: RatioInterval | None = None  # vs baseline_variant, paired on rounds
+    input_size: int = SEED_INPUT_SIZE
+    shape_named: bool = False  # the report names input shapes (fmt.shapes_named)
 
 
 @dataclass
@@ -66,19 +68,25 @@ def scenario_results(results: Sequence[Result]) -> list[Result]:
     return [r for r in results if r.scenario and r.status == STATUS_OK and r.scenario_runs]
 
 
-def build_scenario_rows(results: Sequence[Result]) -> list[ScenarioRow]:
-    """Rows for every ok scenario result; Offline keeps each variant's best batch."""
+def build_scenario_rows(results: Sequence[Result], shapes_named: bool | None = None) -> list[ScenarioRow]:
+    """Rows for every ok scenario result; Offline keeps each variant's best batch at each input
+    shape. ``shapes_named`` (default: whether any result is off the seed's shape) names them."""
+    if shapes_named is None:
+        shapes_named = fmt.shapes_named(result.input_size for result in results)
     rows: dict[tuple, ScenarioRow] = {}
     for result in scenario_results(results):
         row = _row(result)
-        key = (row.machine, row.scenario, row.variant, row.threads)
+        row.shape_named = shapes_named
+        key = (row.machine, row.scenario, row.variant, row.input_size, row.threads)
         best = rows.get(key)
         if best is None or (row.throughput_sps or 0) > (best.throughput_sps or 0):
             rows[key] = row
-    ordered = sorted(rows.values(), key=lambda r: (r.emulated is not False, r.machine, r.scenario, r.variant))
-    by_key = {(r.machine, r.scenario, r.variant, r.threads): r for r in ordered}
+    ordered = sorted(
+        rows.values(), key=lambda r: (r.emulated is not False, r.machine, r.scenario, r.input_size, r.variant)
+    )
+    by_key = {(r.machine, r.scenario, r.variant, r.input_size, r.threads): r for r in ordered}
     for row in ordered:
-        baseline = by_key.get((row.machine, row.scenario, row.baseline_variant, row.threads))
+        baseline = by_key.get((row.machine, row.scenario, row.baseline_variant, row.input_size, row.threads))
         if baseline is not None and baseline is not row:
             row.speedup = scenario_speedup(baseline, row)
     return ordered
@@ -106,7 +114,8 @@ def build_scenario_verdicts(rows: Sequence[ScenarioRow]) -> list[ScenarioVerdict
         if spec is None or not spec[1].verdict_name or row.speedup is None:
             continue
         runtime, variant = spec
-        where = f"{row.machine}, {row.scenario} ({METRICS[row.scenario]}), {row.threads} threads"
+        shape = f"{fmt.shape(row.input_size)}, " if row.shape_named else ""
+        where = f"{row.machine}, {shape}{row.scenario} ({METRICS[row.scenario]}), {row.threads} threads"
         if row.emulated is not False:
             text = f"{where}: no speed verdict: emulated timings measure QEMU"
         elif not row.speedup.has_interval:
@@ -143,6 +152,7 @@ def _row(result: Result) -> ScenarioRow:
         per_round=per_round,
         duration_s=float(shortest.get("duration_s", 0.0)),
         shortfalls=_shortfalls(scenario, shortest),
+        input_size=result.input_size,
     )
     row.p90_s = _median([run.get("p90_s") for run in runs])
     row.early_stopping_p90_s = _median([run.get("early_stopping_p90_s") for run in runs])

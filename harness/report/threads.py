@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.schema import STATUS_OK, VARIANTS, Result
+from harness.schema import SEED_INPUT_SIZE, STATUS_OK, VARIANTS, Result
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,14 @@ class ThreadPoint:
 
 @dataclass(frozen=True)
 class ScalingRow:
-    """One variant at one batch on one machine, at every thread count measured."""
+    """One variant at one input shape and batch on one machine, at every thread count measured."""
 
     host: str
     arch: str
     variant: str
     batch: int
     points: tuple[ThreadPoint, ...]  # by thread count
+    input_size: int = SEED_INPUT_SIZE
 
     def speedup(self, point: ThreadPoint) -> float:
         """p50 at the fewest threads over p50 at this point's."""
@@ -41,7 +42,7 @@ class ScalingRow:
 
 def build_scaling(results: Sequence[Result]) -> list[ScalingRow]:
     """Rows for every native (host, arch) with more than one thread count, in table order."""
-    groups: dict[tuple[str, str, str, int], list[Result]] = {}
+    groups: dict[tuple[str, str, str, int, int], list[Result]] = {}
     for result in results:
         if (
             result.emulated is False
@@ -49,12 +50,13 @@ def build_scaling(results: Sequence[Result]) -> list[ScalingRow]:
             and result.timings_s
             and not result.scenario
         ):
-            groups.setdefault((result.host, result.arch, result.variant, result.batch), []).append(result)
+            key = (result.host, result.arch, result.variant, result.input_size, result.batch)
+            groups.setdefault(key, []).append(result)
     order = {name: index for index, name in enumerate(VARIANTS)}
     rows = []
-    for (host, arch, variant, batch), members in sorted(
+    for (host, arch, variant, input_size, batch), members in sorted(
         groups.items(),
-        key=lambda item: (item[0][0], item[0][1], order.get(item[0][2], len(order)), item[0][3]),
+        key=lambda item: (item[0][0], item[0][1], item[0][3], order.get(item[0][2], len(order)), item[0][4]),
     ):
         if len({r.threads for r in members}) < 2:
             continue
@@ -62,7 +64,7 @@ def build_scaling(results: Sequence[Result]) -> list[ScalingRow]:
             ThreadPoint(r.threads, statistics.median(r.timings_s), r.effective_parallelism)
             for r in sorted(members, key=lambda r: r.threads)
         )
-        rows.append(ScalingRow(host, arch, variant, batch, points))
+        rows.append(ScalingRow(host, arch, variant, batch, points, input_size))
     return rows
 
 

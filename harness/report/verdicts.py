@@ -1,7 +1,7 @@
 """The sentences a reader acts on: one speed verdict per machine and setting, and the 2018 row.
 
 A verdict only ever compares a runtime's native int8 with the same runtime's
-native float32 on the same host, arch, batch and threads (the runtimes and
+native float32 on the same host, arch, input shape, batch and threads (the runtimes and
 their int8 variants come from their declarations, ``runtime_registry``), and says "no measurable
 difference" whenever the 95% interval touches 1. Emulated machines get an
 explicit "no speed verdict" line instead.
@@ -18,12 +18,14 @@ from harness.report.analysis import (
     GATE_PASS,
     MachineTable,
     Row,
+    Setting,
     round_instability,
     unstable_reasons,
 )
 from harness.report.isa import has_int8_dot_product, missing_int8_instructions
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER, RatioInterval, invert
 from harness.runtime_registry import RuntimeSpec, runtimes
+from harness.schema import SEED_INPUT_SIZE
 
 NO_SPEED_VERDICT = "no speed verdict"
 NO_VERDICT = "no verdict"
@@ -32,7 +34,7 @@ UNSTABLE = "unstable"  # an interval exists, but its rounds have no common ratio
 
 @dataclass
 class Verdict:
-    """The answer for one machine at one (batch, threads)."""
+    """The answer for one machine at one (input shape, batch, threads)."""
 
     machine: str
     host: str
@@ -48,6 +50,11 @@ class Verdict:
     accuracy_gate: str = ""
     causes: list[str] = field(default_factory=list)
     runtime: str = ""  # the registry name of the runtime whose int8 and float32 are compared
+    input_size: int = SEED_INPUT_SIZE
+
+    @property
+    def setting(self) -> Setting:
+        return Setting(self.input_size, self.batch, self.threads)
 
 
 @dataclass
@@ -62,6 +69,7 @@ class Reproduction:
     int8_speedup: RatioInterval | None
     text: str
     fakequant_cost: str = ""  # where the fake-quant graph's time goes, from its TF profile
+    input_size: int = SEED_INPUT_SIZE  # always the seed's: the 2018 row is about its shape
 
 
 def verdict_runtimes() -> list[RuntimeSpec]:
@@ -70,15 +78,13 @@ def verdict_runtimes() -> list[RuntimeSpec]:
 
 
 def build_verdicts(tables: Sequence[MachineTable]) -> list[Verdict]:
-    """One verdict per machine, (batch, threads) and runtime that has a result there."""
+    """One verdict per machine, (input shape, batch, threads) and runtime that has a result there."""
     verdicts = []
     for table in tables:
-        for batch, threads in table.settings():
+        for setting in table.shaped_settings():
             for runtime in verdict_runtimes():
-                if table.find(runtime.float_variant, batch, threads) or _int8_row(
-                    table, runtime, batch, threads
-                ):
-                    verdicts.append(_verdict(table, runtime, batch, threads))
+                if table.find_at(runtime.float_variant, setting) or _int8_row(table, runtime, setting):
+                    verdicts.append(_verdict(table, runtime, setting))
     return verdicts
 
 
@@ -87,22 +93,25 @@ def build_reproductions(tables: Sequence[MachineTable]) -> list[Reproduction]:
 
     The row is a speed statement, so emulated machines get none: their ratios
     measure QEMU (which slows float code far more than int8 code) and stay in
-    their dimmed machine table, never side by side with a CPU's ratios.
+    their dimmed machine table, never side by side with a CPU's ratios. It is
+    about the 2018 setup, so only results at the seed's input shape stand in it.
     """
     rows = []
     runtime = verdict_runtimes()[0]  # the 2018 row sets real int8 of the first such runtime beside it
     for table in tables:
         if table.emulated is not False:  # emulated, or not known to be native
             continue
-        for batch, threads in table.settings():
-            fakequant = table.find("tf-fakequant", batch, threads)
+        for batch, threads in table.settings(SEED_INPUT_SIZE):
+            setting = Setting(SEED_INPUT_SIZE, batch, threads)
+            fakequant = table.find_at("tf-fakequant", setting)
             if fakequant is None:
                 continue
-            int8 = _int8_row(table, runtime, batch, threads)
+            int8 = _int8_row(table, runtime, setting)
             fq_speedup = fakequant.speedup if fakequant.ok else None
             int8_speedup = int8.speedup if int8 is not None and int8.ok else None
+            where = setting_text(batch, threads, table.shape_of(setting))
             text = (
-                f"{table.label}, {setting_text(batch, threads)}: the TF fake-quant graph (float kernels "
+                f"{table.label}, {where}: the TF fake-quant graph (float kernels "
                 f"plus quantize ops, no int8 arithmetic) runs at {_speed(fakequant, fq_speedup)} of "
                 f"the TF float graph; real int8 ({_int8_name(runtime, int8)}) runs at "
                 f"{_speed(int8, int8_speedup)} of {_float_name(runtime)}"
@@ -135,14 +144,17 @@ def fakequant_cost(profile: object) -> str:
     return text
 
 
-def _verdict(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int) -> Verdict:
-    int8 = _int8_row(table, runtime, batch, threads)
-    base = table.find(runtime.float_variant, batch, threads)
+def _verdict(table: MachineTable, runtime: RuntimeSpec, setting: Setting) -> Verdict:
+    int8 = _int8_row(table, runtime, setting)
+    base = table.find_at(runtime.float_variant, setting)
     float_name = _float_name(runtime)
     machine = (table.label, table.host, table.arch, table.emulated)
-    verdict = Verdict(*machine, batch, threads, NO_VERDICT, "", runtime=runtime.name)
+    batch, threads = setting.batch, setting.threads
+    verdict = Verdict(
+        *machine, batch, threads, NO_VERDICT, "", runtime=runtime.name, input_size=setting.input_size
+    )
     head = f"{table.label}: "
-    where = f"at {setting_text(batch, threads)}"
+    where = f"at {setting_text(batch, threads, table.shape_of(setting))}"
     if int8 is not None:
         verdict.variant = int8.variant
         verdict.top1_delta_pt = int8.top1_delta_pt
@@ -207,11 +219,11 @@ def unstable_notes(candidate: Row, reference: Row) -> list[str]:
     return [note for note in notes if note]
 
 
-def _int8_row(table: MachineTable, runtime: RuntimeSpec, batch: int, threads: int) -> Row | None:
+def _int8_row(table: MachineTable, runtime: RuntimeSpec, setting: Setting) -> Row | None:
     """The runtime's first declared verdict variant that has a row here."""
-    here = {row.variant for row in table.rows if (row.batch, row.threads) == (batch, threads)}
+    here = {row.variant for row in table.rows if row.setting == setting}
     variant = runtime.verdict_variant(here)
-    return table.find(variant.name, batch, threads) if variant else None
+    return table.find_at(variant.name, setting) if variant else None
 
 
 def _verdict_name(runtime: RuntimeSpec, variant: str) -> str:
@@ -239,7 +251,8 @@ def _accuracy(row: Row) -> str:
     if row.top1_delta_pt is not None:
         gate = {GATE_PASS: "pass", GATE_FAIL: "FAIL"}.get(row.accuracy_gate, "n/a")
         tests = "".join(f"; {test.describe()}" for test in row.accuracy_tests)
-        return f"accuracy {fmt.points(row.top1_delta_pt)} pt top-1 (99% gate: {gate}){tests}"
+        top1 = "top-1" + (fmt.OFF_SCALE if row.off_training_scale else "")
+        return f"accuracy {fmt.points(row.top1_delta_pt)} pt {top1} (99% gate: {gate}){tests}"
     if row.agreement_with_float is not None:
         agreement = fmt.percent(row.agreement_with_float)
         return f"accuracy not measured (no labels); agrees with float on {agreement}"
@@ -265,6 +278,8 @@ def _int8_name(runtime: RuntimeSpec, row: Row | None) -> str:
     return f"{runtime.label} {_verdict_name(runtime, row.variant)}" if row else f"{runtime.label} int8"
 
 
-def setting_text(batch: int, threads: int) -> str:
+def setting_text(batch: int, threads: int, input_size: int | None = None) -> str:
+    """ "batch 8, 4 threads", after the shape when one is named: "224×224, batch 8, 4 threads"."""
     thread_text = "default threads" if threads <= 0 else f"{threads} thread{'s' if threads != 1 else ''}"
-    return f"batch {batch}, {thread_text}"
+    shape = f"{fmt.shape(input_size)}, " if input_size is not None else ""
+    return f"{shape}batch {batch}, {thread_text}"
