@@ -39,7 +39,7 @@ NO_CLAIM = "no claim"  # no interval, or the verdict was withheld as unstable
 LABELS = {
     WEIGHT_BOUND: "moving weights",
     MAC_BOUND: "multiply-adds",
-    BELOW_LIMIT: "multiply-adds, below",
+    BELOW_LIMIT: "below the limit",
     ISA_UNKNOWN: ISA_UNKNOWN,
 }
 
@@ -141,9 +141,12 @@ def bound_meaning(kind: str, limit: float | None, byte_ratio: str = "4×") -> st
             f"what the ISA gives (~{limit:g}×)"
         )
     if kind == BELOW_LIMIT:
+        # not "bound by multiply-adds": a float call at a few multiply-adds per weight byte is not
+        # (its GMAC/s says so); int8 simply reached less than its arithmetic allows
         return (
-            f"{label}: the interval lies under the ISA's ~{limit:g}× limit: bound by multiply-adds, int8 "
-            "gains at most what the ISA gives, and time outside int8 multiply-adds holds it back"
+            f"{label}: the interval lies under the ISA's ~{limit:g}× limit: int8 gains less than its "
+            "multiply-adds allow; time outside its int8 multiply-adds (or a float call not bound by "
+            "arithmetic, see its GMAC/s) holds it back"
         )
     if kind == ISA_UNKNOWN:
         return f"{label}: no int8:fp32 multiply-add limit to compare with"
@@ -247,7 +250,7 @@ def _against(kind: str, limit: float | None) -> str:
     if kind == MAC_BOUND:
         return f"within the ISA's ~{limit:g}× limit (bound by multiply-adds)"
     if kind == BELOW_LIMIT:
-        return f"below the ISA's ~{limit:g}× limit (bound by multiply-adds and time outside them)"
+        return f"below the ISA's ~{limit:g}× limit (int8 gains less than its multiply-adds allow)"
     if kind == ISA_UNKNOWN:
         return "measured, with no multiply-add limit to compare with (ISA unknown)"
     return "measured with no claim (no interval, or unstable)"
