@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from harness.errors import UserError
+from harness.schema import SEED_INPUT_SIZE
 
 # A batch this large would need tens of GB before the first image runs.
 MAX_BATCH = 20_000
@@ -72,7 +73,6 @@ def thread_list(text: str) -> tuple[int, ...]:
     return tuple(sorted({positive_int(part.strip()) for part in text.split(",")}))
 
 
-SEED_INPUT_SIZE = 32  # the seed's 32×32 images (harness.schema.SEED_INPUT_SIZE)
 MAX_INPUT_SIZE = 512
 
 

@@ -58,3 +58,23 @@ def package_with_runtime(root: Path, name: str, declaration: str, converter: str
     proc = run_cli(*prepare, "--out", str(root / "artifacts"), package=package)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return package
+
+
+def measure_args(artifacts: Path, out: Path, *extra: str) -> list[str]:
+    """``measure`` on one thread with no warm-up and no time floors: exact call counts."""
+    return [
+        "measure",
+        "--artifacts",
+        str(artifacts),
+        "--threads",
+        "1",
+        "--warmup",
+        "0",
+        "--warmup-seconds",
+        "0",
+        "--min-seconds",
+        "0",
+        "--out",
+        str(out),
+        *extra,
+    ]

@@ -10,7 +10,7 @@ import pytest
 
 from harness import schema
 from harness.bench import manifest as mf
-from tests.helpers import run_cli
+from tests.helpers import measure_args, run_cli
 
 PREPARE = ("prepare", "--model", "tiny", "--data", "synthetic", "--epochs", "1")
 
@@ -44,30 +44,8 @@ def test_the_224_set_is_made_from_the_32_weights_without_training_again(tiny_art
 
 def test_measure_at_224_records_the_side_and_its_float32_variants_compute_the_model(set_224, tmp_path):
     folder, _ = set_224
-    proc = run_cli(
-        "measure",
-        "--artifacts",
-        str(folder),
-        "--batch",
-        "1",
-        "--threads",
-        "1",
-        "--warmup",
-        "0",
-        "--warmup-seconds",
-        "0",
-        "--min-seconds",
-        "0",
-        "--repeats",
-        "2",
-        "--processes",
-        "1",
-        "--eval-limit",
-        "8",
-        "--no-profile",
-        "--out",
-        str(tmp_path),
-    )
+    extra = ("--batch", "1", "--repeats", "2", "--processes", "1", "--eval-limit", "8", "--no-profile")
+    proc = run_cli(*measure_args(folder, tmp_path, *extra))
     assert proc.returncode == 0, proc.stderr[-3000:]
     paths = schema.find_result_files(tmp_path)
     results = [schema.load_result(path) for path in paths]

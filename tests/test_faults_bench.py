@@ -14,28 +14,9 @@ from pathlib import Path
 import pytest
 
 from harness import schema
-from tests.helpers import REPO, assert_clean_user_error, run_cli
+from tests.helpers import REPO, assert_clean_user_error, measure_args, run_cli
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-
-
-def measure_args(artifacts: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        "measure",
-        "--artifacts",
-        str(artifacts),
-        "--threads",
-        "1",
-        "--warmup",
-        "0",
-        "--warmup-seconds",
-        "0",
-        "--min-seconds",
-        "0",  # exact call counts: these tests are about faults, not timing
-        "--out",
-        str(out),
-        *extra,
-    ]
 
 
 def valid_results(directory: Path) -> list[schema.Result]:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
+from harness.schema import SEED_INPUT_SIZE
 
 MANIFEST_NAME = "manifest.json"
-SEED_INPUT_SIZE = 32  # harness.bench.model's (this module imports no TensorFlow)
 MANIFEST_VERSION = 1
 EVAL_FILE = "eval.npz"
 
@@ -142,6 +143,15 @@ def shape_folder(input_size: int) -> str:
     return "" if input_size == SEED_INPUT_SIZE else f"{input_size}x{input_size}"
 
 
+_SHAPE_FOLDER = re.compile(r"^(\d+)x\1$")
+
+
+def folder_input_size(name: str) -> int | None:
+    """The input side a subfolder named by ``shape_folder`` holds a set of (None: not such a name)."""
+    match = _SHAPE_FOLDER.match(name)
+    return int(match.group(1)) if match else None
+
+
 def set_directory(artifacts: Path, input_size: int) -> Path:
     """Where the set of one input side is."""
     folder = shape_folder(input_size)
@@ -156,3 +166,19 @@ def verify_source_weights(directory: Path, manifest: Manifest) -> Path:
         directory,
         ArtifactEntry("source weights", "", manifest.source_weights, manifest.source_weights_sha256, 0, 0.0),
     )
+
+
+def intact_manifest(directory: Path, key: str, need_weights: bool = False) -> Manifest | None:
+    """The manifest in directory if it was made from inputs ``key`` and every file it names is
+    there and matches (its source weights too, with need_weights); else None (prepare again)."""
+    try:
+        existing = read_manifest(directory)
+        if existing.inputs_key != key:
+            return None
+        for entry in existing.variants:
+            verify_artifact(directory, entry)
+        if need_weights:
+            verify_source_weights(directory, existing)
+    except UserError:
+        return None
+    return existing if (directory / existing.eval_file).is_file() else None

@@ -92,17 +92,7 @@ def code_fingerprint() -> str:
 def reusable_manifest(config: PrepareConfig, key: str, need_weights: bool = False) -> mf.Manifest | None:
     """The existing manifest if it was made from the same inputs and is intact (with its source
     weights, when another input side is to be made from them)."""
-    try:
-        existing = mf.read_manifest(config.out)
-        if existing.inputs_key != key:
-            return None
-        for entry in existing.variants:
-            mf.verify_artifact(config.out, entry)
-        if need_weights:
-            mf.verify_source_weights(config.out, existing)
-    except UserError:
-        return None
-    return existing if (config.out / existing.eval_file).is_file() else None
+    return mf.intact_manifest(config.out, key, need_weights)
 
 
 def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = None) -> mf.Manifest:

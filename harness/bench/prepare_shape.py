@@ -15,8 +15,8 @@ the int8-vs-float32 agreement and the emulated-output check still hold.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import re
 import shutil
 
 import numpy as np
@@ -36,7 +36,6 @@ from harness.runtime_registry import RuntimeSpec, VariantSpec
 CALIBRATION_IMAGES = 64
 PREDICT_BATCH = 32  # Keras predict at 224: 49x the activations of a 32×32 image
 SPLIT_SEED = 0  # prepare.SEED: the same training split the seed set was calibrated from
-_FOLDER = re.compile(r"^(\d+)x\1$")
 
 
 def shape_key(seed: mf.Manifest, input_size: int) -> str:
@@ -56,11 +55,11 @@ def upscale(images: np.ndarray, input_size: int) -> np.ndarray:
 def drop_stale(out, seed: mf.Manifest) -> None:
     """Remove other-side sets not made from this seed set: a shipped stale set would be measured."""
     for folder in sorted(out.iterdir()) if out.is_dir() else []:
-        match = _FOLDER.match(folder.name)
-        if not match or not folder.is_dir():
+        size = mf.folder_input_size(folder.name)
+        if not size or not folder.is_dir():
             continue
         try:
-            current = mf.read_manifest(folder).inputs_key == shape_key(seed, int(match.group(1)))
+            current = mf.read_manifest(folder).inputs_key == shape_key(seed, size)
         except UserError:
             current = False
         if not current:
@@ -78,7 +77,7 @@ def prepare_size(
     """The set at input_size in its subfolder of ``out`` (reused when made from this seed set)."""
     target = mf.set_directory(out, input_size)
     key = shape_key(seed, input_size)
-    existing = _reusable(target, key)
+    existing = mf.intact_manifest(target, key)
     if existing:
         log(f"the {input_size}×{input_size} set in {target} is up to date: reused.")
         log.advance(len(specs), f"reused: {input_size}×{input_size} set up to date")
@@ -111,16 +110,9 @@ def prepare_size(
         times,
     )
     cost = model_cost(models.trained)
-    manifest = mf.Manifest(
-        model=seed.model,
-        data=seed.data,
-        data_fingerprint=seed.data_fingerprint,
-        has_labels=seed.has_labels,
-        num_classes=seed.num_classes,
-        epochs=seed.epochs,
-        qat_epochs=seed.qat_epochs,
+    manifest = dataclasses.replace(  # the seed's model, data and tools; this side's files and facts
+        seed,
         inputs_key=key,
-        versions=seed.versions,
         training={
             "weights": (
                 f"the {SEED_INPUT_SIZE}×{SEED_INPUT_SIZE} set's trained float and fine-tuned QAT weights "
@@ -139,6 +131,8 @@ def prepare_size(
         trained_input_size=SEED_INPUT_SIZE,
         macs_per_image=cost.macs_per_image,
         weight_count=cost.weight_count,
+        source_weights="",
+        source_weights_sha256="",
     )
     mf.write_manifest(manifest, target)
     log(
@@ -146,18 +140,6 @@ def prepare_size(
         + ", ".join(f"{k} {v:.0f} s" for k, v in times.seconds.items())
     )
     return manifest
-
-
-def _reusable(target, key: str) -> mf.Manifest | None:
-    try:
-        existing = mf.read_manifest(target)
-        if existing.inputs_key != key:
-            return None
-        for entry in existing.variants:
-            mf.verify_artifact(target, entry)
-    except UserError:
-        return None
-    return existing if (target / existing.eval_file).is_file() else None
 
 
 def _models_at(input_size: int, out, seed: mf.Manifest) -> SetModels:

@@ -9,13 +9,12 @@ says the upload finished. Measure containers mount it read-only.
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.bench.manifest import shape_folder  # plain JSON + hashlib: no TensorFlow
+from harness.bench.manifest import folder_input_size, shape_folder  # plain JSON + hashlib: no TensorFlow
 from harness.host.engine import volumes
 
 if TYPE_CHECKING:
@@ -28,7 +27,6 @@ ARTIFACTS_SUBDIR = "artifacts"
 CONTAINER_ARTIFACTS = f"{STORE_MOUNT}/{ARTIFACTS_SUBDIR}"
 COMPLETE_MARKER = ".quantbench-complete"
 MANIFEST = "manifest.json"
-SHAPE_FOLDER = re.compile(r"^(\d+)x\1$")  # another image side's set (harness.bench.manifest.shape_folder)
 
 
 def manifest_key(manifest_bytes: bytes, shapes: dict[str, bytes] | None = None) -> str:
@@ -48,7 +46,7 @@ def local_key(directory: Path) -> str | None:
     shapes = {
         folder.name: (folder / MANIFEST).read_bytes()
         for folder in directory.iterdir()
-        if SHAPE_FOLDER.match(folder.name) and (folder / MANIFEST).is_file()
+        if folder_input_size(folder.name) and (folder / MANIFEST).is_file()
     }
     return manifest_key(path.read_bytes(), shapes)
 
@@ -81,8 +79,8 @@ def local_input_sizes(directory: Path) -> tuple[int, ...]:
     """The other image sides whose sets the host folder holds (subfolders SIDExSIDE)."""
     if not directory.is_dir():
         return ()
-    matches = (SHAPE_FOLDER.match(folder.name) for folder in directory.iterdir())
-    return tuple(sorted(int(match.group(1)) for match in matches if match))
+    sizes = (folder_input_size(folder.name) for folder in directory.iterdir())
+    return tuple(sorted(size for size in sizes if size))
 
 
 def prepared_key(
