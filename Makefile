@@ -2,7 +2,7 @@
 #   make all-arch   build both images, prepare once, measure in each, print the report
 #   make test       linters + unit and integration tests (real containers)
 PY := .venv/bin/python
-REQUIREMENTS := requirements/bench.txt requirements/host.txt requirements/dev.txt
+REQUIREMENTS := requirements/bench.txt requirements/bench-nodeps.txt requirements/host.txt requirements/dev.txt
 # quick (batch 1 and 64) or full (adds the 2018 batch of 10,000)
 PROFILE ?= quick
 

@@ -4,7 +4,10 @@
         [--variant tflite-int8 | ort-int8 | openvino-int8 | ...]
 
 ``--artifacts artifacts/224x224`` checks the 224×224 set (its manifest names the side; only
-results of that side are compared).
+results of that side are compared); ``--artifacts artifacts-mobilenetv2.keras`` a user's model's set
+(each file is fed in its own layout, NHWC or NCHW, with the model's channels);
+``--artifacts tune/resnet50/set --variant ort-int8-qdq~qdq-u8s8`` a candidate of ``quantbench tune``
+against the results of the tune run.
 
 For each batch, fresh Python processes alternate between the variant's float
 baseline and the variant (``--pairs`` of each); each process imports only the
@@ -33,7 +36,7 @@ from harness.report.analysis import speedup
 # Each runs in a fresh interpreter: nothing of quantbench, only the runtime and numpy,
 # written from the runtime's documentation (not from quantbench's runners).
 TIMING = """
-images = np.random.default_rng(0).random((batch, side, side, 3), dtype=np.float32)
+images = np.random.default_rng(0).random(shape, dtype=np.float32)
 setup(images)
 for _ in range(5):
     call()
@@ -47,7 +50,7 @@ print(json.dumps(timings))
 HEAD = """
 import json, sys, time
 import numpy as np
-path, batch, threads, calls, side = sys.argv[1], *map(int, sys.argv[2:6])
+path, threads, calls, shape = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
 """
 CHILDREN = {
     "litert": HEAD
@@ -55,7 +58,7 @@ CHILDREN = {
 from ai_edge_litert.interpreter import Interpreter
 interpreter = Interpreter(model_path=path, num_threads=threads)
 index = interpreter.get_input_details()[0]["index"]
-interpreter.resize_tensor_input(index, [batch, side, side, 3])
+interpreter.resize_tensor_input(index, shape)
 interpreter.allocate_tensors()
 def setup(images):
     interpreter.set_tensor(index, images)
@@ -81,7 +84,7 @@ def call():
 import openvino as ov
 core = ov.Core()
 model = core.read_model(path + "/model.xml")
-model.reshape([batch, side, side, 3])
+model.reshape(shape)
 config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
 config.update(json.load(open(path + "/compile.json")))
 request = core.compile_model(model, "CPU", config).create_infer_request()
@@ -93,9 +96,9 @@ call = request.infer
 }
 
 
-def bare_median_s(family: str, path: Path, batch: int, threads: int, calls: int, side: int) -> float:
+def bare_median_s(family: str, path: Path, threads: int, calls: int, shape: list[int]) -> float:
     out = subprocess.run(
-        [sys.executable, "-c", CHILDREN[family], str(path), *map(str, (batch, threads, calls, side))],
+        [sys.executable, "-c", CHILDREN[family], str(path), str(threads), str(calls), json.dumps(shape)],
         check=True,
         capture_output=True,
         text=True,
@@ -104,7 +107,7 @@ def bare_median_s(family: str, path: Path, batch: int, threads: int, calls: int,
 
 
 def harness_ratio(
-    results: Path, batch: int, threads: int, baseline: str, variant: str, side: int
+    results: Path, batch: int, threads: int, baseline: str, variant: str, side: int, model: str = "resnet50"
 ) -> float | None:
     """The speed-up of variant over its baseline that the report shows for measure's results."""
     found: dict[str, schema.Result] = {}
@@ -112,6 +115,8 @@ def harness_ratio(
         result = schema.load_result(path)
         wanted = (batch, threads, "ok", False, side)  # native only: make all-arch also writes emulated ones
         if (result.batch, result.threads, result.status, result.emulated, result.input_size) != wanted:
+            continue
+        if result.model_name != model:  # a results folder may hold runs of several models
             continue
         if variant_is_newer(result, found.get(result.variant)):
             found[result.variant] = result
@@ -139,15 +144,18 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=100, help="timed calls per process")
     args = parser.parse_args()
     manifest = mf.read_manifest(args.artifacts)
-    family, _, baseline = schema.VARIANTS[args.variant]
-    paths = {v: mf.verify_artifact(args.artifacts, manifest.entry(v)) for v in (baseline, args.variant)}
-    status, side = 0, manifest.input_size
+    family, _, baseline = schema.variant_info(args.variant)
+    entries = {v: manifest.entry(v) for v in (baseline, args.variant)}
+    paths = {v: mf.verify_artifact(args.artifacts, entry) for v, entry in entries.items()}
+    status, side, channels = 0, manifest.input_size, manifest.input_channels
     for batch in (int(b) for b in args.batch.split(",")):
         calls = max(5, args.calls if batch < 64 else args.calls // 4)
         medians: dict[str, list[float]] = {v: [] for v in paths}
         for _ in range(args.pairs):
             for variant, path in paths.items():
-                medians[variant].append(bare_median_s(family, path, batch, args.threads, calls, side))
+                nchw = entries[variant].input_layout == "NCHW"
+                shape = [batch, channels, side, side] if nchw else [batch, side, side, channels]
+                medians[variant].append(bare_median_s(family, path, args.threads, calls, shape))
         fp32, other = (statistics.median(medians[v]) for v in paths)
         bare = fp32 / other
         line = (
@@ -156,7 +164,9 @@ def main() -> int:
         )
         measured = None
         if args.results:
-            measured = harness_ratio(args.results, batch, args.threads, baseline, args.variant, side)
+            measured = harness_ratio(
+                args.results, batch, args.threads, baseline, args.variant, side, manifest.model
+            )
         if measured is not None:
             difference = measured / bare - 1
             line += f"; measure {measured:.2f}x ({100 * difference:+.1f} %)"

@@ -33,6 +33,10 @@ example (this image; artifacts/ and results/ are folders you mount, writable by 
 COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("harness.bench.cli_prepare", "train, QAT and convert every variant once"),
     "measure": ("harness.bench.cli_measure", "time and evaluate variants, write result JSON"),
+    "tune": (
+        "harness.bench.tune.cli",
+        "search each runtime's int8 recipes for the fastest that keeps accuracy",
+    ),
     "report": ("harness.report.cli", "render results: tables, verdicts, files, chart"),
     "explain": ("harness.report.cli_explain", "where one variant's time goes, beside its float baseline"),
     "host": ("harness.host.cli", "build images and run the benchmark in containers"),

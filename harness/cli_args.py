@@ -73,22 +73,32 @@ def thread_list(text: str) -> tuple[int, ...]:
     return tuple(sorted({positive_int(part.strip()) for part in text.split(",")}))
 
 
-MAX_INPUT_SIZE = 512
+MAX_INPUT_SIZE = 512  # the built-in model's sides: multiples of its 32 up to this
+MIN_SIDE, MAX_SIDE = 8, 1024  # a user's model's side
 
 
 def input_size_list(text: str) -> tuple[int, ...]:
-    """'32,224' -> (32, 224): image sides, whole multiples of the seed's 32 up to 512, in
-    increasing order (prepare makes the seed's set whatever is asked: the others come from it)."""
+    """'32,224' -> (32, 224): image sides in increasing order, each from 8 to 1024 (the built-in
+    model further needs multiples of 32, ``check_builtin_sizes``; a user's model takes one)."""
     sizes = set()
     for part in text.split(","):
         size = positive_int(part.strip())
-        if size % SEED_INPUT_SIZE or size > MAX_INPUT_SIZE:
-            raise argparse.ArgumentTypeError(
-                f"input size {size} is not a multiple of {SEED_INPUT_SIZE} from {SEED_INPUT_SIZE} to "
-                f"{MAX_INPUT_SIZE} (the images are upscaled by a whole factor); use e.g. 32,224"
-            )
+        if not MIN_SIDE <= size <= MAX_SIDE:
+            raise argparse.ArgumentTypeError(f"input size {size} is not a side from {MIN_SIDE} to {MAX_SIDE}")
         sizes.add(size)
     return tuple(sorted(sizes))
+
+
+def check_builtin_sizes(sizes: tuple[int, ...]) -> None:
+    """UserError unless every side is a multiple of the seed's 32 up to 512 (the built-in model's
+    other sides are its 32×32 images upscaled by a whole factor)."""
+    for size in sizes:
+        if size % SEED_INPUT_SIZE or size > MAX_INPUT_SIZE:
+            raise UserError(
+                f"input size {size} is not a multiple of {SEED_INPUT_SIZE} from {SEED_INPUT_SIZE} to "
+                f"{MAX_INPUT_SIZE} (the built-in model's images are upscaled by a whole factor); use "
+                "e.g. 32,224"
+            )
 
 
 def name_list(text: str) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ standard library: both halves read it (the host and the report never import a
 runtime's heavy modules). Beside the declaration, the runtime's ``runner``
 module loads and calls an artifact (bench side, in the container) and its
 ``convert`` module writes the artifacts (``prepare``). Adding a runtime is one
-folder, its requirement lines and a README row.
+folder, its requirement lines and a row in docs/variants.md.
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 
 RUNTIMES_PACKAGE = "harness.bench.runtimes"
+# A tuning candidate is a declared variant made by another recipe of the same runtime: its name is
+# the variant's, this mark and the recipe's id ("ort-int8~qdq-u8s8-entropy"); it is that variant in
+# every other respect (runtime, precision, float baseline).
+CANDIDATE_MARK = "~"
 # Precisions whose speed depends on integer kernels, and float32: the two sides of a headline.
 INT8_PRECISIONS = ("int8", "int8-qat", "dynamic-int8")
 FLOAT32 = "fp32"
@@ -97,6 +101,19 @@ def variant_specs() -> dict[str, tuple[RuntimeSpec, VariantSpec]]:
                 raise ValueError(f"variant {variant.name!r} is declared by two runtimes")
             table[variant.name] = (runtime, variant)
     return table
+
+
+def base_variant(name: str) -> str:
+    """The declared variant a (candidate) variant name is made from: "ort-int8~x" -> "ort-int8"."""
+    return name.split(CANDIDATE_MARK, 1)[0]
+
+
+def candidate_name(variant: str, recipe: str) -> str:
+    return f"{variant}{CANDIDATE_MARK}{recipe}"
+
+
+def is_candidate(name: str) -> bool:
+    return CANDIDATE_MARK in name
 
 
 def runtime_named(name: str) -> RuntimeSpec:

@@ -22,14 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from harness.intervals import group_by_round, process_disagreement
-from harness.runtime_registry import variant_specs
+from harness.runtime_registry import base_variant, variant_specs
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 # Version 1 lacks the per-timing process and round (v2 adds fields only): still read,
 # and compared unpaired. Version 3 adds fields only: the scenario, its runs, why rounds stopped.
 # Version 4 adds fields only: the op profile, the CPU and wall time of the timed calls.
 # Version 5 adds fields only: the input shape, the model's multiply-adds and weights at it.
-READABLE_VERSIONS = (1, 2, 3, 4, 5)
+# Version 6 adds fields only: which model (a user's Keras or ONNX file, or the built-in one), how
+# its images were normalized, its input layout, and the variants its artifact set could not make.
+# Version 7 adds fields only: a tuning candidate's recipe, and the search it came from.
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
 RESULT_KIND = "quantbench.result"
 
 STATUS_OK = "ok"
@@ -43,6 +46,25 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     name: (runtime.name, variant.precision, variant.baseline)
     for name, (runtime, variant) in variant_specs().items()
 }
+
+
+def variant_info(name: str) -> tuple[str, str, str]:
+    """(runtime family, precision, float baseline) of a variant or a tuning candidate of one;
+    KeyError for a name of no declared variant."""
+    return VARIANTS[base_variant(name)]
+
+
+def is_known_variant(name: str) -> bool:
+    return base_variant(name) in VARIANTS
+
+
+def in_table_order(names) -> list[str]:
+    """Known variant names in table order: the declared variants' order, each variant's tuning
+    candidates right after it in the order given."""
+    order = {name: index for index, name in enumerate(VARIANTS)}
+    known = [(order[base_variant(n)], position, n) for position, n in enumerate(names) if is_known_variant(n)]
+    return [name for *_, name in sorted(known)]
+
 
 # Stability thresholds. A speed claim is judged on the centre (its rounds' ratios of
 # per-process medians, harness.intervals.round_disagreement), not on the per-call stdev: a
@@ -111,6 +133,24 @@ class Result:
     macs_per_image: int | None = None
     weight_count: int | None = None
     trained_input_size: int | None = None
+    # v6: the model measured: its name (the built-in "resnet50"/"tiny", or a user's file name such
+    # as "mobilenetv2.keras"), where it came from ("builtin", "keras", "onnx"; "" before v6: the
+    # built-in one), the sha256 of a user's file, the named normalization its images got
+    # (harness.bench.preprocess), the layout of this variant's input ("NHWC" or "NCHW"), and the
+    # variants its artifact set could not make, each with the converter's or runtime's reason
+    model: str = ""
+    model_kind: str = ""
+    model_sha256: str = ""
+    normalize: str = ""
+    input_layout: str = "NHWC"
+    variants_not_made: dict[str, str] = field(default_factory=dict)
+    # v7 (quantbench tune): a candidate's recipe (its runtime's tool and settings: id, variant,
+    # summary, options), and every candidate of the search whose set this result was measured from
+    # (made or not and why, top-1, agreement with its float32, gate), with the gate's maximum drop
+    # in points (None: the 99 % rule): the tune report is rebuilt from results alone
+    recipe: dict[str, Any] = field(default_factory=dict)
+    tune_search: list[dict[str, Any]] = field(default_factory=list)
+    tune_max_drop: float | None = None
     # accuracy on the eval set (None when the data has no real labels)
     top1: float | None = None
     eval_images: int = 0
@@ -180,6 +220,12 @@ class Result:
             if keys and len(keys) != len(result.timings_s):
                 raise SchemaError(f"{name} has {len(keys)} entries for {len(result.timings_s)} timings")
         return result
+
+    @property
+    def model_name(self) -> str:
+        """The model this result measured (results before v6: the name in its versions, else the
+        built-in resnet50)."""
+        return self.model or self.versions.get("model", "") or "resnet50"
 
     @property
     def effective_parallelism(self) -> float | None:
@@ -294,8 +340,14 @@ def load_result(path: Path) -> Result:
 
 
 def find_result_files(directory: Path) -> list[Path]:
-    """Every candidate result file below a directory (temp files skipped)."""
-    return sorted(p for p in directory.rglob("*.json") if not p.name.startswith(".tmp-"))
+    """Every candidate result file below a directory: temp files and hidden folders (the host's
+    own records, such as ``.verified/``) are skipped."""
+    found = []
+    for path in directory.rglob("*.json"):
+        inside = path.relative_to(directory).parts
+        if not path.name.startswith(".tmp-") and not any(part.startswith(".") for part in inside[:-1]):
+            found.append(path)
+    return sorted(found)
 
 
 # --- progress events: what the bench tells the host while it works --------------------------

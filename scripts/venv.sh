@@ -18,6 +18,7 @@ python3 -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)' \
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -r requirements/bench.txt -r requirements/host.txt -r requirements/dev.txt
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/bench-nodeps.txt
 # the `quantbench` command (same CLI as `python -m harness`), from this checkout
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 touch .venv/.installed

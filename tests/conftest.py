@@ -25,6 +25,8 @@ def tiny_results(tiny_artifacts, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("results")
     proc = run_cli(
         "measure",
+        "--max-rounds",
+        "0",
         "--artifacts",
         str(tiny_artifacts),
         "--variants",

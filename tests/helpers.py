@@ -64,6 +64,8 @@ def measure_args(artifacts: Path, out: Path, *extra: str) -> list[str]:
     """``measure`` on one thread with no warm-up and no time floors: exact call counts."""
     return [
         "measure",
+        "--max-rounds",
+        "0",
         "--artifacts",
         str(artifacts),
         "--threads",

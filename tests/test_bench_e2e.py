@@ -103,6 +103,8 @@ def test_measure_writes_one_valid_result_per_variant_and_batch(tiny_results):
 def test_measure_refuses_to_overwrite_and_resume_skips_finished(tiny_artifacts, tiny_results):
     args = [
         "measure",
+        "--max-rounds",
+        "0",
         "--artifacts",
         str(tiny_artifacts),
         "--variants",
@@ -136,12 +138,16 @@ def test_measure_refuses_to_overwrite_and_resume_skips_finished(tiny_artifacts, 
     ],
 )
 def test_measure_bad_arguments(tiny_artifacts, tmp_path, extra, phrase):
-    proc = run_cli("measure", "--artifacts", str(tiny_artifacts), "--out", str(tmp_path), *extra)
+    proc = run_cli(
+        "measure", "--max-rounds", "0", "--artifacts", str(tiny_artifacts), "--out", str(tmp_path), *extra
+    )
     assert_clean_user_error(proc, phrase)
 
 
 def test_missing_artifacts_dir(tmp_path):
-    proc = run_cli("measure", "--artifacts", str(tmp_path / "none"), "--out", str(tmp_path / "r"))
+    proc = run_cli(
+        "measure", "--max-rounds", "0", "--artifacts", str(tmp_path / "none"), "--out", str(tmp_path / "r")
+    )
     assert_clean_user_error(proc, "does not exist", "prepare")
 
 
@@ -151,7 +157,15 @@ def test_checksum_mismatch_is_refused(tiny_artifacts, tmp_path):
     model = copy / "tflite-int8.tflite"
     model.write_bytes(model.read_bytes()[:-1] + b"\0")
     proc = run_cli(
-        "measure", "--artifacts", str(copy), "--variants", "tflite-int8", "--out", str(tmp_path / "r")
+        "measure",
+        "--max-rounds",
+        "0",
+        "--artifacts",
+        str(copy),
+        "--variants",
+        "tflite-int8",
+        "--out",
+        str(tmp_path / "r"),
     )
     assert_clean_user_error(proc, "does not match its manifest")
     assert not list((tmp_path / "r").glob("*.json"))

@@ -18,6 +18,8 @@ from harness.bench.inference_form import (  # noqa: E402
 from harness.bench.model import ModelConfig, build_resnet_v2  # noqa: E402
 from harness.bench.runtimes.litert.convert import require_integer  # noqa: E402
 from harness.bench.runtimes.litert.graph import delegation, graph_ops  # noqa: E402
+from harness.bench.sources.base import FLOAT, QAT, TRAINED  # noqa: E402
+from harness.bench.sources.keras_graphs import KerasGraphs  # noqa: E402
 from harness.errors import UserError  # noqa: E402
 from harness.runtime_registry import variant_specs  # noqa: E402
 
@@ -53,7 +55,8 @@ def converted(trained_like, tmp_path_factory):
     qat_model = qat.make_qat_model(float_model)
     qat.calibrate_ranges(qat_model, images)
     folder = tmp_path_factory.mktemp("converted")
-    sources = ConversionSources(model, float_model, qat_model, images, folder, folder)
+    graphs = KerasGraphs({TRAINED: model, FLOAT: float_model, QAT: qat_model})
+    sources = ConversionSources(graphs, images, folder, folder)
     contents = {}
     for name in ("tflite-dynamic", "tflite-int8", "tflite-int8-qat"):
         runtime, variant = variant_specs()[name]

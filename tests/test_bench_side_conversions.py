@@ -16,7 +16,9 @@ def test_a_failed_side_conversion_says_which_and_shows_its_last_lines(tmp_path):
     np.save(tmp_path / CALIBRATION_FILE, np.zeros((2, 32, 32, 3), np.float32))
     (tmp_path / "out").mkdir()
     seen = []
-    side = SideConversions(tmp_path, tmp_path / "out", ["ort-fp32", "ort-int8"], seen.append)
+    side = SideConversions(
+        tmp_path, tmp_path / "out", ["ort-fp32", "ort-int8"], lambda name, _: seen.append(name)
+    )
     with pytest.raises(UserError, match=r"ort-fp32, ort-int8\) exited 1 with 0 of 2") as raised:
         side.entries()
     assert re.search(r"\w+Error: ", str(raised.value)) and "run prepare again" in str(raised.value)

@@ -99,7 +99,16 @@ def test_a_runner_that_ignores_its_thread_count_is_named_and_the_scaling_table_s
         "--batch 2 --threads 1,2 --warmup 1 --warmup-seconds 0 --repeats 6 --min-seconds 0.3 --processes 2"
     )
     paths = ("--artifacts", str(artifacts), "--out", str(results))
-    proc = run_cli("measure", "--variants", "hash-fp32,hash-int8", *timing.split(), *paths, package=package)
+    proc = run_cli(
+        "measure",
+        "--max-rounds",
+        "0",
+        "--variants",
+        "hash-fp32,hash-int8",
+        *timing.split(),
+        *paths,
+        package=package,
+    )
     # hash-fp32 fails the float32 check (it computes no model): a non-zero exit, results written
     assert "wrote 4 results" in proc.stdout, proc.stderr[-3000:]
 

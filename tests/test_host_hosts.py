@@ -214,6 +214,19 @@ def test_measure_command_carries_the_pass_and_the_run():
     args = bench_args(native, cli_measure)
     assert (args.warmup_seconds, args.min_seconds) == (defaults.warmup_seconds, defaults.min_seconds)
     assert not args.resume and args.events
+    # measure by hand earns its verdicts as the quick profile does: the same round policy by default
+    assert (defaults.max_rounds, defaults.rounds_budget) == (
+        profiles.MAX_ROUNDS,
+        profiles.ADDED_ROUNDS_BUDGET_S,
+    )
+    assert (args.max_rounds, args.rounds_budget) == (defaults.max_rounds, defaults.rounds_budget)
+    emulated = bench_args(
+        profiles.measure_command(
+            profiles.QUICK.emulated[0], artifacts="/a", out="/o", threads=2, host_label="l", run_id="R"
+        ),
+        cli_measure,
+    )
+    assert (emulated.max_rounds, emulated.rounds_budget) == (0, 0)  # no rounds added under QEMU
 
 
 def test_prepare_command_is_one_the_bench_parses():

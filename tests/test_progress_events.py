@@ -64,7 +64,17 @@ def follow(stderr: str) -> tuple[BarState, list[int]]:
 def test_measure_progress_advances_with_every_log_message_renamed(tiny_artifacts, tmp_path):
     proc = run_reworded(
         tmp_path,
-        *("measure", "--artifacts", str(tiny_artifacts), "--variants", "all", "--batch", "1,4"),
+        *(
+            "measure",
+            "--max-rounds",
+            "0",
+            "--artifacts",
+            str(tiny_artifacts),
+            "--variants",
+            "all",
+            "--batch",
+            "1,4",
+        ),
         *("--threads", "1", "--repeats", "4", "--processes", "2", "--min-seconds", "0"),
         *("--warmup-seconds", "0", "--out", str(tmp_path / "results"), "--events"),
     )

@@ -83,7 +83,16 @@ def test_a_runtime_folder_alone_adds_its_variants_to_prepare_measure_report_and_
 
     timing = "--batch 2 --threads 1 --warmup 1 --warmup-seconds 0 --repeats 5 --min-seconds 0 --processes 1"
     paths = ("--artifacts", str(artifacts), "--out", str(results))
-    proc = run_cli("measure", "--variants", "fake-fp32,fake-int8", *timing.split(), *paths, package=package)
+    proc = run_cli(
+        "measure",
+        "--max-rounds",
+        "0",
+        "--variants",
+        "fake-fp32,fake-int8",
+        *timing.split(),
+        *paths,
+        package=package,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     table = tmp_path / "report.csv"

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.bench.rounds import DEFAULT_MAX_ROUNDS, DEFAULT_ROUNDS_BUDGET_S  # standard library only
 from harness.cli_args import (
     batch_list,
     name_list,
@@ -62,15 +63,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-rounds",
         type=non_negative_int,
-        default=0,
+        default=DEFAULT_MAX_ROUNDS,
         help="process rounds in all, at most: after the --processes rounds, the comparisons a verdict "
-        "rests on get more rounds while their interval is wider than --target-width (0: none added)",
+        f"rests on get more rounds while their interval is wider than --target-width (default "
+        f"{DEFAULT_MAX_ROUNDS}, the quick profile's; 0: none added)",
     )
     parser.add_argument(
         "--rounds-budget",
         type=non_negative_float,
-        default=0.0,
-        help="seconds that the added rounds may take, at most (0: no rounds added)",
+        default=DEFAULT_ROUNDS_BUDGET_S,
+        help=f"seconds that the added rounds may take, at most (default {DEFAULT_ROUNDS_BUDGET_S:g}; "
+        "0: none added)",
     )
     parser.add_argument(
         "--target-width",

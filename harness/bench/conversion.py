@@ -1,4 +1,10 @@
-"""What every runtime's converter gets from prepare, and how prepare calls it."""
+"""What every runtime's converter gets from prepare, and how prepare calls it.
+
+A converter asks for the graph it starts from (``saved_model(role)``, ``onnx()``)
+and the calibration images in the layout it needs; it never asks which source
+the model came from. A graph the source cannot give raises ``NotMade`` with the
+reason, which prepare records for the variant.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +12,72 @@ import importlib
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from harness.bench import manifest as mf
 from harness.bench.progress import StepProgress
+from harness.bench.sources.base import NotMade, SourceGraphs
 from harness.runtime_registry import RuntimeSpec, VariantSpec
 
+FLOAT_ONNX = "float.onnx"
 
-@dataclass(frozen=True)
+
+@dataclass
 class ConversionSources:
-    """The models of one prepare run; a converter writes one variant's artifact from them."""
+    """The graphs of one prepare run; a converter writes one variant's artifact from them."""
 
-    trained: Any  # the float tf_keras model as trained
-    float_model: Any  # its inference form (inference_form.py): same outputs, int8-friendly layers
-    qat_model: Any  # the calibrated, fine-tuned QAT model (tfmot fake-quant wrappers)
-    calibration: np.ndarray  # float32 [N, S, S, 3] training images for calibration, at the model's side
+    graphs: SourceGraphs | None  # None in the side process, which finds the ONNX file written
+    calibration: np.ndarray  # float32 [N, H, W, C] model inputs (normalized) for calibration
     artifacts: Path  # where earlier runtimes' artifacts already are
-    scratch: Path  # a private folder for intermediates (e.g. an exported ONNX file)
+    scratch: Path  # a private folder for intermediates (SavedModels, the ONNX file)
+    onnx_layout: str = "NHWC"  # of the ONNX file's input
+    _failed: dict[str, NotMade] = field(default_factory=dict)
+
+    def saved_model(self, role: str) -> Path:
+        """The SavedModel of role (``sources.base.FLOAT``, ``TRAINED``, ``QAT``), written once."""
+        return self._once(f"savedmodel-{role}", lambda path: self._graphs().saved_model(role, path))
+
+    def onnx(self) -> Path:
+        """The float model as one ONNX file, written once."""
+        return self._once(FLOAT_ONNX, lambda path: self._graphs().onnx(path))
+
+    def calibration_in(self, layout: str) -> np.ndarray:
+        """The calibration inputs in ``layout`` ("NHWC" or "NCHW")."""
+        if layout == "NCHW":
+            return np.ascontiguousarray(self.calibration.transpose(0, 3, 1, 2))
+        return self.calibration
+
+    def onnx_input_name(self) -> str:
+        import onnx
+
+        model = onnx.load(str(self.onnx()), load_external_data=False)
+        initializers = {tensor.name for tensor in model.graph.initializer}
+        return next(value.name for value in model.graph.input if value.name not in initializers)
+
+    def _graphs(self) -> SourceGraphs:
+        if self.graphs is None:  # the side process: prepare writes the ONNX file before starting it
+            raise FileNotFoundError(f"{self.scratch / FLOAT_ONNX} is missing: there is no model to convert")
+        return self.graphs
+
+    def _once(self, name: str, write: Callable[[Path], None]) -> Path:
+        path = self.scratch / name
+        if name in self._failed:
+            raise self._failed[name]
+        if not path.exists():
+            temp = self.scratch / f".tmp-{name}"
+            _remove(temp)
+            try:
+                write(temp)
+            except BaseException as error:
+                _remove(temp)
+                if isinstance(error, NotMade):
+                    self._failed[name] = error
+                raise
+            temp.replace(path)
+        return path
 
 
 def convert_variant(
@@ -36,32 +87,26 @@ def convert_variant(
     importlib.import_module(runtime.convert_module).convert(variant, sources, target)
 
 
-def save_serving_graph(model, directory: Path) -> None:
-    """SavedModel with one ``serve`` function taking float32 [N, S, S, 3] in [0, 1] (S: the model's side).
-
-    The weights only are tracked: tracking the model would also save its optimizer's
-    slots (Adam: 2 more copies of every weight) and make the SavedModel 3x as big and slow.
-    """
-    import tensorflow as tf
-
-    module = tf.Module()
-    module.weights = list(model.weights)
-    module.serve = tf.function(
-        lambda images: model(images, training=False),
-        input_signature=[tf.TensorSpec([None, *model.input_shape[1:]], tf.float32, name="images")],
-    )
-    tf.saved_model.save(module, str(directory))
-
-
 def write_variant(
-    out: Path, name: str, runtime: str, file: str, write: Callable[[Path], None], log: StepProgress
+    out: Path,
+    name: str,
+    runtime: str,
+    file: str,
+    write: Callable[[Path], None],
+    log: StepProgress,
+    input_layout: str = "NHWC",
 ) -> mf.ArtifactEntry:
-    """Write one artifact through a temp path, then record its checksum and size."""
+    """Write one artifact through a temp path, then record its checksum and size; nothing is left
+    behind when the converter fails."""
     target = out / file
     temp = out / f".tmp-{file}"
-    shutil.rmtree(temp, ignore_errors=True) if temp.is_dir() else temp.unlink(missing_ok=True)
+    _remove(temp)
     started = time.perf_counter()
-    write(temp)
+    try:
+        write(temp)
+    except BaseException:
+        _remove(temp)
+        raise
     seconds = time.perf_counter() - started
     if target.is_dir():
         shutil.rmtree(target)
@@ -73,7 +118,15 @@ def write_variant(
         sha256=mf.path_sha256(target),
         size_bytes=mf.path_size(target),
         conversion_s=round(seconds, 2),
+        input_layout=input_layout,
     )
     log(f"  {name}: {entry.size_bytes / 1e6:.1f} MB in {seconds:.1f} s")
     log.advance(1, f"converted {name}")
     return entry
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

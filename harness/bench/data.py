@@ -14,8 +14,9 @@ import hashlib
 import importlib
 import io
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,8 @@ class Dataset:
     eval_labels: np.ndarray
     num_classes: int
     has_labels: bool  # False for synthetic data: accuracy is n/a
+    # how a user's data was split into calibration (train_*) and eval images (data_files.py)
+    split: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """sha256 over the arrays: artifacts are reused only for the same data."""

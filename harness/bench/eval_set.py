@@ -10,15 +10,19 @@ from pathlib import Path
 import numpy as np
 
 from harness.bench.output_checks import FLOAT_MODEL_REFERENCE
+from harness.bench.preprocess import BUILTIN_NORMALIZATION, model_inputs
 from harness.bench.result_writer import QAT_FLOAT_REFERENCE, EvalTruth
 from harness.errors import UserError
 
 
-def batch_images(eval_images: np.ndarray, batch: int) -> np.ndarray:
-    """The first ``batch`` eval images (cycled when the set is smaller), float32 in [0, 1]."""
+def batch_images(
+    eval_images: np.ndarray, batch: int, normalize: str = BUILTIN_NORMALIZATION, layout: str = "NHWC"
+) -> np.ndarray:
+    """The first ``batch`` eval images (cycled when the set is smaller) as the model's float32
+    inputs: normalized as the manifest says, in the variant's layout."""
     repeats = -(-batch // len(eval_images))
     tiled = np.concatenate([eval_images] * repeats)[:batch] if repeats > 1 else eval_images[:batch]
-    return np.ascontiguousarray(tiled, dtype=np.float32) / np.float32(255.0)
+    return model_inputs(tiled, normalize, layout)
 
 
 def load_eval_set(path: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ from harness.schema import SEED_INPUT_SIZE
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 EVAL_FILE = "eval.npz"
+CALIBRATION_FILE = "calibration.npz"  # the int8 files' calibration images (uint8) and labels
 
 
 @dataclass
@@ -32,6 +33,8 @@ class ArtifactEntry:
     sha256: str
     size_bytes: int
     conversion_s: float
+    input_layout: str = "NHWC"  # of the file's input: a user's NCHW ONNX model keeps its layout
+    recipe: dict[str, Any] = field(default_factory=dict)  # a tuning candidate's recipe (tune/recipe.py)
 
 
 @dataclass
@@ -61,11 +64,29 @@ class Manifest:
     # the seed set's trained float and QAT weights, which other sides' sets are made from
     source_weights: str = ""
     source_weights_sha256: str = ""
+    # where the model came from ("builtin", or a user's "keras" or "onnx" file), the sha256 of a
+    # user's file(s), its input as given, how its pixels are normalized (preprocess.py), whether it
+    # outputs probabilities or logits, the variants this set could not make (variant -> the reason,
+    # one sentence) and how the data was split into calibration and eval images
+    model_kind: str = "builtin"
+    model_sha256: str = ""
+    input_layout: str = "NHWC"
+    input_channels: int = 3
+    normalize: str = "0-1"
+    output_kind: str = "probabilities"
+    not_made: dict[str, str] = field(default_factory=dict)
+    data_split: dict[str, Any] = field(default_factory=dict)
+    # a tune set (quantbench tune): every candidate the search tried, how it went (tune/recipe.py's
+    # CandidateRecord as a dict), and the gate's maximum drop (None: the 99 % rule)
+    tune_search: list[dict[str, Any]] = field(default_factory=list)
+    tune_max_drop: float | None = None
 
     def entry(self, variant: str) -> ArtifactEntry:
         for entry in self.variants:
             if entry.name == variant:
                 return entry
+        if variant in self.not_made:
+            raise UserError(f"variant {variant} was not made from {self.model}: {self.not_made[variant]}.")
         raise UserError(
             f"variant {variant!r} is not in this artifacts directory (it has: "
             f"{', '.join(e.name for e in self.variants)}); rerun prepare."
@@ -82,6 +103,14 @@ def path_sha256(path: Path) -> str:
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
+    return digest.hexdigest()
+
+
+def combined_sha256(paths: list[Path]) -> str:
+    """sha256 of several files or folders: each one's name and content hash, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path_sha256(path).encode())
     return digest.hexdigest()
 
 

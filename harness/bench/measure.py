@@ -102,14 +102,14 @@ def resolve_variants(requested: tuple[str, ...], manifest: mf.Manifest) -> list[
     """Expand ``all`` and check every name, in the canonical order."""
     available = [e.name for e in manifest.variants]
     if requested == (ALL,):
-        return [v for v in schema.VARIANTS if v in available]
+        return schema.in_table_order(available)
     for name in requested:
-        if name not in schema.VARIANTS:
+        if not schema.is_known_variant(name):
             raise UserError(
                 f"unknown variant {name!r}; choose from: {', '.join(schema.VARIANTS)} (or 'all')."
             )
         manifest.entry(name)
-    return [v for v in schema.VARIANTS if v in requested]
+    return schema.in_table_order(dict.fromkeys(requested))
 
 
 def measure(config: MeasureConfig, log: StepProgress | None = None) -> list[Path]:
@@ -120,8 +120,8 @@ def measure(config: MeasureConfig, log: StepProgress | None = None) -> list[Path
     log = log or StepProgress("measure")
     manifest = mf.read_manifest(config.artifacts)
     timed = resolve_variants(config.variants, manifest)
-    baselines = {schema.VARIANTS[v][2] for v in timed} & {e.name for e in manifest.variants}
-    evaluated = [v for v in schema.VARIANTS if v in set(timed) | baselines]
+    baselines = {schema.variant_info(v)[2] for v in timed} & {e.name for e in manifest.variants}
+    evaluated = schema.in_table_order(dict.fromkeys([*sorted(baselines), *timed]))
     todo = pending_work(config, timed, manifest.input_size)
     if not todo:
         log("every requested result already exists for this run: nothing to do.")

@@ -1,15 +1,15 @@
-"""Prepare once: train the float model, rewrite it, fine-tune it with QAT, write every variant.
+"""Prepare once: the model from its source (the built-in one trained here, or a user's file), every
+variant it can make, the eval set they are checked on.
 
 The artifacts are architecture-independent; ``measure`` runs them anywhere.
-When the inputs (model, data, epochs, tool versions) are unchanged and every
-file still matches its checksum, the existing artifacts are reused.
+When the inputs (model, data, epochs, tool versions, code) are unchanged and
+every file still matches its checksum, the existing artifacts are reused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,18 +17,18 @@ import numpy as np
 
 from harness.bench import manifest as mf
 from harness.bench import training
-from harness.bench.artifact_set import EvalImages, SetModels, StepTimes, write_set
+from harness.bench.artifact_set import EvalImages, SetOutputs, StepTimes, write_set
 from harness.bench.data import Dataset
-from harness.bench.model import SEED_INPUT_SIZE, model_config
-from harness.bench.model_cost import model_cost
+from harness.bench.model import SEED_INPUT_SIZE
+from harness.bench.preprocess import BUILTIN_NORMALIZATION, model_inputs
 from harness.bench.progress import StepProgress
+from harness.bench.sources import builtin
+from harness.bench.sources.base import InputSpec, Made
 from harness.bench.sysinfo import package_versions
 from harness.errors import UserError
-from harness.runtime_registry import RuntimeSpec, VariantSpec, runtimes, variant_specs
+from harness.runtime_registry import runtimes, variant_specs
 
-SEED = 0
-FLOAT_PEAK_LEARNING_RATE = 1e-3
-QAT_LEARNING_RATE = 1e-5
+SEED = builtin.SEED
 DEFAULT_TRAIN_MINUTES = 30.0
 
 
@@ -43,6 +43,7 @@ class PrepareConfig:
     train_minutes: float = DEFAULT_TRAIN_MINUTES
     # the input sides to write sets for: the seed's (always, trained there) and others from its weights
     input_sizes: tuple[int, ...] = (SEED_INPUT_SIZE,)
+    normalize: str = BUILTIN_NORMALIZATION  # a user's model: how its pixels are normalized
 
 
 def inputs_key(config: PrepareConfig, dataset: Dataset, versions: dict[str, str]) -> str:
@@ -68,10 +69,11 @@ CODE_FILES = (
     "training.py",
     "qat.py",
     "conversion.py",
-    "onnx_export.py",
     "prepare.py",
     "side_conversions.py",
     "data.py",
+    "data_files.py",
+    "preprocess.py",
 )
 
 
@@ -80,7 +82,7 @@ def code_fingerprint() -> str:
     converter too): changed code, new artifacts."""
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    files = [here / name for name in CODE_FILES]
+    files = [here / name for name in CODE_FILES] + sorted((here / "sources").glob("*.py"))
     for runtime in runtimes():
         folder = here / "runtimes" / runtime.name
         files += [folder / "__init__.py", folder / "convert.py"]
@@ -96,8 +98,9 @@ def reusable_manifest(config: PrepareConfig, key: str, need_weights: bool = Fals
 
 
 def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = None) -> mf.Manifest:
-    """Train, rewrite, QAT, convert; write artifacts and the manifest into ``config.out``; then the
-    set of every other input side in ``config.input_sizes`` (``prepare_shape``), from the same weights.
+    """The built-in model: train, rewrite, QAT, convert; write artifacts and the manifest into
+    ``config.out``; then the set of every other input side in ``config.input_sizes``
+    (``prepare_shape``), from the same weights.
 
     Progress units: one per float epoch (up to the epoch limit), one per QAT epoch, one per
     variant of each side; a float training that converges early jumps to the end of its share.
@@ -116,106 +119,156 @@ def prepare(config: PrepareConfig, dataset: Dataset, log: StepProgress | None = 
         log(f"artifacts in {config.out} are up to date (same model, data, epochs, versions): reused.")
         log.reach(float_limit + config.qat_epochs + len(specs), "reused: artifacts up to date")
     else:
-        manifest = _prepare_seed(config, dataset, key, versions, specs, log)
+        times = StepTimes()
+        import tensorflow as tf
+
+        config.out.mkdir(parents=True, exist_ok=True)
+        made = builtin.train(
+            config.model, config.epochs, config.qat_epochs, config.train_minutes, dataset, log, times
+        )
+        outputs = write_set(
+            config.out, made, EvalImages(dataset.eval_images, dataset.eval_labels), specs, log, times
+        )
+        weights_file, weights_sha256 = made.keep(config.out) if made.keep else ("", "")
+        manifest = _manifest(
+            config,
+            dataset,
+            key,
+            {**versions, "tensorflow_used": tf.__version__},
+            made,
+            outputs,
+            times,
+            source_weights=weights_file,
+            source_weights_sha256=weights_sha256,
+        )
+        log_times(log, times)
+        mf.write_manifest(manifest, config.out)
     prepare_shape.drop_stale(config.out, manifest)
     for size in others:
         prepare_shape.prepare_size(size, config.out, manifest, dataset, specs, log)
     return manifest
 
 
-def _prepare_seed(
+def prepare_user(
+    config: PrepareConfig, source, spec: InputSpec, dataset: Dataset, log: StepProgress | None = None
+) -> mf.Manifest:
+    """A user's model (``sources.keras_file``, ``sources.onnx_file``): every variant it can make,
+    each one not made recorded with its reason; nothing trained. Everything that can be wrong
+    with the model or the data is refused before anything is written.
+
+    Progress units: one per variant.
+    """
+    log = log or StepProgress("prepare")
+    specs = variant_specs()
+    log.total = len(specs)
+    versions = package_versions()
+    key = user_inputs_key(config, source, spec, dataset, versions)
+    manifest = reusable_manifest(config, key)
+    if manifest:
+        log(f"artifacts in {config.out} are up to date (same model, data, versions): reused.")
+        log.reach(len(specs), "reused: artifacts up to date")
+        return manifest
+    times = StepTimes()
+    calibration = model_inputs(dataset.train_images, config.normalize)
+    made = source.make(spec, calibration)
+    made.calibration = calibration
+    made.calibration_images = dataset.train_images
+    made.calibration_labels = dataset.train_labels if dataset.has_labels else None
+    _check_outputs(source.name, made, calibration, dataset)
+    times.lap("setup (the model and the images)")
+    log(
+        f"{source.name} ({source.kind}, input {spec.describe()}, normalized '{config.normalize}'): "
+        f"{len(calibration)} calibration and {len(dataset.eval_images)} eval images from {dataset.name}"
+    )
+    config.out.mkdir(parents=True, exist_ok=True)
+    evaluation = EvalImages(dataset.eval_images, dataset.eval_labels, config.normalize)
+    outputs = write_set(config.out, made, evaluation, specs, log, times, tolerant=True)
+    made.cost = _counted_cost(config.out, outputs, spec)
+    manifest = _manifest(
+        config,
+        dataset,
+        key,
+        versions,
+        made,
+        outputs,
+        times,
+        model_kind=source.kind,
+        model_sha256=source.fingerprint(),
+        input_size=spec.side,
+        trained_input_size=spec.side,
+        input_layout=spec.layout,
+        input_channels=spec.channels,
+        normalize=config.normalize,
+        output_kind=outputs.output_kind,
+        not_made=outputs.not_made,
+        data_split=dataset.split,
+    )
+    manifest.model = source.name
+    log_times(log, times)
+    mf.write_manifest(manifest, config.out)
+    return manifest
+
+
+def user_inputs_key(config: PrepareConfig, source, spec: InputSpec, dataset: Dataset, versions: dict) -> str:
+    """What decides a user model's artifacts: its content (not its path), its input, the
+    normalization, the images, the tools and the code."""
+    facts = {
+        "model": source.name,
+        "model_sha256": source.fingerprint(),
+        "input": [spec.height, spec.width, spec.channels, spec.layout],
+        "normalize": config.normalize,
+        "data": dataset.fingerprint(),
+        "split": {k: v for k, v in dataset.split.items() if k not in ("calibration", "eval")},
+        "versions": versions,
+        "code": code_fingerprint(),
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _check_outputs(name: str, made: Made, calibration: np.ndarray, dataset: Dataset) -> None:
+    """The model gives one score per class for each image, at least as many as the data's classes."""
+    scores = np.asarray(made.float_scores(calibration[:2]))
+    if scores.ndim != 2 or scores.shape[0] != min(2, len(calibration)):
+        raise UserError(
+            f"{name} outputs an array of shape {list(scores.shape)} for 2 images, not one row of "
+            "class scores "
+            "per image; quantbench measures image classifiers (logits or probabilities)."
+        )
+    if dataset.has_labels and dataset.num_classes > scores.shape[1]:
+        raise UserError(
+            f"{dataset.name} has {dataset.num_classes} classes, more than the {scores.shape[1]} "
+            f"scores {name} "
+            "outputs; give images of the model's own classes (a labels.txt in the folder sets their order)."
+        )
+
+
+def _counted_cost(out: Path, outputs: SetOutputs, spec: InputSpec):
+    """A user model's multiply-adds and weights, counted from its float ONNX file (ort-fp32's)."""
+    from harness.bench.model_cost import ModelCost, onnx_model_cost
+
+    entry = next((e for e in outputs.entries if e.runtime == "ort" and e.name.endswith("fp32")), None)
+    if entry is None:
+        return ModelCost(0, 0)
+    shape = (1, spec.height, spec.width, spec.channels)
+    if spec.layout == "NCHW":
+        shape = (1, spec.channels, spec.height, spec.width)
+    try:
+        return onnx_model_cost(out / entry.file, shape)
+    except ValueError:  # a shape the counter cannot follow: the cost stays unknown (0)
+        return ModelCost(0, 0)
+
+
+def _manifest(
     config: PrepareConfig,
     dataset: Dataset,
     key: str,
     versions: dict[str, str],
-    specs: dict[str, tuple[RuntimeSpec, VariantSpec]],
-    log: StepProgress,
+    made: Made,
+    outputs: SetOutputs,
+    times: StepTimes,
+    **fields,
 ) -> mf.Manifest:
-    """The seed's set: train at 32×32, QAT, convert every variant."""
-    times = StepTimes()
-    import tensorflow as tf
-    import tf_keras as keras
-
-    from harness.bench import qat
-    from harness.bench.inference_form import MAX_OUTPUT_DIFFERENCE, max_output_difference, to_inference_form
-    from harness.bench.model import build_resnet_v2
-
-    float_limit = config.epochs or training.FLOAT_EPOCHS
-    config.out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(SEED)
-    cfg = model_config(config.model, num_classes=100)
-    if dataset.num_classes > cfg.num_classes:
-        raise UserError(f"{dataset.name} has {dataset.num_classes} classes; the model has 100.")
-    split = training.split_validation(
-        dataset.train_images.astype(np.float32) / 255.0, dataset.train_labels, SEED
-    )
-    eval_x = dataset.eval_images.astype(np.float32) / 255.0
-    calibration = split.train_x[: training.RECALIBRATION_IMAGES]
-    cap_s = config.train_minutes * 60
-    float_schedule = training.Schedule(
-        FLOAT_PEAK_LEARNING_RATE,
-        float_limit,
-        training.WARMUP_EPOCHS,
-        training.FLOAT_BATCH,
-    )
-    how_long = float_schedule.describe()
-    log(
-        f"training {config.model} (float) {how_long} on {len(split.train_x)} images, "
-        f"{len(split.val_x)} held out for validation"
-    )
-    trained = build_resnet_v2(cfg)
-    times.lap("setup (imports, data, model)")
-    float_run = training.train(
-        trained,
-        split,
-        float_schedule,
-        cap_s,
-        SEED,
-        log,
-        on_epoch=lambda epoch, limit: log.reach(epoch, f"float training, epoch {epoch}/{limit}"),
-    )
-    log.reach(float_limit, f"float model trained ({float_run.epochs_run} epochs)")
-    times.lap("float training")
-
-    float_model = to_inference_form(trained)
-    difference = max_output_difference(trained, float_model, eval_x)
-    if difference > MAX_OUTPUT_DIFFERENCE:
-        raise UserError(
-            f"the inference form of the model differs from the trained one by {difference:.2g} "
-            f"(limit {MAX_OUTPUT_DIFFERENCE:g}); this is a bug in inference_form.py."
-        )
-    log(f"inference form: BatchNorm and 1×1 pools as 1×1 depthwise convs (max |Δ| {difference:.1e})")
-    times.lap("inference form")
-
-    log(f"quantization-aware fine-tuning: {config.qat_epochs} epoch(s), ranges calibrated first")
-    qat_model = qat.make_qat_model(float_model)
-    qat.calibrate_ranges(qat_model, calibration)
-    calibrated = qat.range_values(qat_model)
-    qat_run = training.train(
-        qat_model,
-        split,
-        training.Schedule(QAT_LEARNING_RATE, config.qat_epochs, anneal=False),
-        None,
-        SEED + 1,
-        log,
-        on_epoch=lambda epoch, limit: log.reach(
-            float_limit + epoch, f"QAT fine-tuning, epoch {epoch}/{limit}"
-        ),
-    )
-    qat.require_calibrated(qat_model, calibration)
-    ranges = qat.summarize_ranges(calibrated, qat.range_values(qat_model))
-    times.lap("QAT (calibration, fine-tuning, range check)")
-    outputs = write_set(
-        config.out,
-        SetModels(trained, float_model, qat_model),
-        calibration,
-        EvalImages(dataset.eval_images, dataset.eval_labels),
-        specs,
-        log,
-        times,
-    )
-    weights_file, weights_sha256 = save_source_weights(config.out, trained, qat_model)
-    cost = model_cost(trained)
+    times.lap("accuracy and manifest")
     labelled = dataset.has_labels
     manifest = mf.Manifest(
         model=config.model,
@@ -223,46 +276,28 @@ def _prepare_seed(
         data_fingerprint=dataset.fingerprint(),
         has_labels=labelled,
         num_classes=dataset.num_classes,
-        epochs=float_run.epochs_run,
-        qat_epochs=config.qat_epochs,
+        epochs=made.epochs,
+        qat_epochs=made.qat_epochs,
         inputs_key=key,
-        versions={**versions, "tensorflow_used": tf.__version__},
+        versions=versions,
         training={
-            "train_images": len(split.train_x),
-            "validation_images": len(split.val_x),
+            **made.training,
             "eval_images": len(dataset.eval_images),
-            "batch_size": {"float": training.FLOAT_BATCH, "qat": training.TRAIN_BATCH},
-            "augmentation": f"random shift of up to {training.MAX_SHIFT} px",
-            "float": float_run.as_dict(),
-            "qat": {**qat_run.as_dict(), "calibration_images": len(calibration), "ranges": ranges.as_dict()},
+            "calibration_images": len(made.calibration) if made.calibration is not None else 0,
             "steps_s": times.seconds,
-            "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(TensorFlow's default)"),
-            "params": int(float_model.count_params()),
-            "inference_form_max_difference": difference,
+            "params": made.params,
             **outputs.top1s(dataset.eval_labels if labelled else None),
         },
         variants=outputs.entries,
-        macs_per_image=cost.macs_per_image,
-        weight_count=cost.weight_count,
-        source_weights=weights_file,
-        source_weights_sha256=weights_sha256,
+        macs_per_image=made.cost.macs_per_image,
+        weight_count=made.cost.weight_count,
+        **fields,
     )
-    times.lap("accuracy and manifest")
+    return manifest
+
+
+def log_times(log: StepProgress, times: StepTimes) -> None:
     log(
         f"prepare took {sum(times.seconds.values()):.0f} s: "
         + ", ".join(f"{k} {v:.0f} s" for k, v in times.seconds.items())
     )
-    mf.write_manifest(manifest, config.out)
-    return manifest
-
-
-SOURCE_WEIGHTS = "source-weights.npz"
-
-
-def save_source_weights(out: Path, trained, qat_model) -> tuple[str, str]:
-    """The trained float and the fine-tuned QAT weights, for the sets of other input sides: the
-    network is convolutional up to its global pool, so the same weights fit any side."""
-    arrays = {f"float_{i}": w for i, w in enumerate(trained.get_weights())}
-    arrays.update({f"qat_{i}": w for i, w in enumerate(qat_model.get_weights())})
-    np.savez(out / SOURCE_WEIGHTS, **arrays)
-    return SOURCE_WEIGHTS, mf.path_sha256(out / SOURCE_WEIGHTS)

@@ -23,11 +23,11 @@ import numpy as np
 
 from harness.bench import manifest as mf
 from harness.bench import training
-from harness.bench.artifact_set import EvalImages, SetModels, StepTimes, write_set
+from harness.bench.artifact_set import EvalImages, StepTimes, write_set
 from harness.bench.data import Dataset
 from harness.bench.model import SEED_INPUT_SIZE, model_config
-from harness.bench.model_cost import model_cost
 from harness.bench.progress import StepProgress
+from harness.bench.sources.base import Made
 from harness.errors import UserError
 from harness.runtime_registry import RuntimeSpec, VariantSpec
 
@@ -85,31 +85,35 @@ def prepare_size(
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     times = StepTimes()
-    models = _models_at(input_size, out, seed)
+    trained, float_model, qat_model = _models_at(input_size, out, seed)
     split = training.split_validation(dataset.train_images, dataset.train_labels, SPLIT_SEED)
     calibration = upscale(split.train_x[:CALIBRATION_IMAGES], input_size).astype(np.float32) / 255.0
     eval_images = upscale(dataset.eval_images, input_size)
     times.lap("setup (weights from the seed set)")
-    difference = _inference_form_difference(models, eval_images[:PREDICT_BATCH])
+    difference = _inference_form_difference(trained, float_model, eval_images[:PREDICT_BATCH])
     from harness.bench import qat
+    from harness.bench.sources.builtin import keras_made
 
-    qat.calibrate_ranges(models.qat_model, calibration)
-    qat.require_calibrated(models.qat_model, calibration)
+    qat.calibrate_ranges(qat_model, calibration)
+    qat.require_calibrated(qat_model, calibration)
     times.lap("QAT ranges calibrated")
+    made: Made = keras_made(
+        trained,
+        float_model,
+        qat_model,
+        training={},
+        epochs=seed.epochs,
+        qat_epochs=seed.qat_epochs,
+        calibration=calibration,
+        predict_batch=PREDICT_BATCH,
+        calibration_labels=split.train_y[:CALIBRATION_IMAGES],
+    )
     log(
         f"{input_size}×{input_size}: weights of the {SEED_INPUT_SIZE}×{SEED_INPUT_SIZE} set (float and QAT), "
         f"activation ranges calibrated on {len(calibration)} upscaled training images"
     )
-    outputs = write_set(
-        target,
-        models,
-        calibration,
-        EvalImages(eval_images, dataset.eval_labels, predict_batch=PREDICT_BATCH),
-        specs,
-        log,
-        times,
-    )
-    cost = model_cost(models.trained)
+    outputs = write_set(target, made, EvalImages(eval_images, dataset.eval_labels), specs, log, times)
+    cost = made.cost
     manifest = dataclasses.replace(  # the seed's model, data and tools; this side's files and facts
         seed,
         inputs_key=key,
@@ -122,7 +126,7 @@ def prepare_size(
             "eval_images": len(eval_images),
             "calibration_images": len(calibration),
             "steps_s": times.seconds,
-            "params": int(models.float_model.count_params()),
+            "params": made.params,
             "inference_form_max_difference": difference,
             **outputs.top1s(dataset.eval_labels if seed.has_labels else None),
         },
@@ -142,9 +146,9 @@ def prepare_size(
     return manifest
 
 
-def _models_at(input_size: int, out, seed: mf.Manifest) -> SetModels:
-    """The seed's three models rebuilt at input_size with its weights (the QAT ranges as well,
-    calibrated anew by the caller)."""
+def _models_at(input_size: int, out, seed: mf.Manifest) -> tuple:
+    """The seed's three models (trained, inference form, QAT) rebuilt at input_size with its
+    weights (the QAT ranges as well, calibrated anew by the caller)."""
     from harness.bench import qat
     from harness.bench.inference_form import to_inference_form
     from harness.bench.model import build_resnet_v2
@@ -158,7 +162,7 @@ def _models_at(input_size: int, out, seed: mf.Manifest) -> SetModels:
     float_model = to_inference_form(trained)
     qat_model = qat.make_qat_model(float_model)
     qat_model.set_weights(qat_weights)
-    return SetModels(trained, float_model, qat_model)
+    return trained, float_model, qat_model
 
 
 def _numbered(archive, prefix: str) -> list[np.ndarray]:
@@ -166,10 +170,10 @@ def _numbered(archive, prefix: str) -> list[np.ndarray]:
     return [archive[f"{prefix}_{index}"] for index in range(count)]
 
 
-def _inference_form_difference(models: SetModels, images: np.ndarray) -> float:
+def _inference_form_difference(trained, float_model, images: np.ndarray) -> float:
     from harness.bench.inference_form import MAX_OUTPUT_DIFFERENCE, max_output_difference
 
-    difference = max_output_difference(models.trained, models.float_model, images.astype(np.float32) / 255.0)
+    difference = max_output_difference(trained, float_model, images.astype(np.float32) / 255.0)
     if difference > MAX_OUTPUT_DIFFERENCE:
         raise UserError(
             f"at this input side the inference form differs from the trained model by {difference:.2g} "

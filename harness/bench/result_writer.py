@@ -114,7 +114,7 @@ def write_result_file(
 ):
     """Write the result of one variant at one batch; UserError when the file cannot be written."""
     fact = facts[name]
-    family, precision, baseline = schema.VARIANTS[name]
+    family, precision, baseline = schema.variant_info(name)
     if timings.error is not None:
         status = schema.STATUS_FAILED
     eval_labels = truth.labels
@@ -198,6 +198,15 @@ def write_result_file(
         rounds_stop_reason=rounds_stop_reason,
         scenario=config.scenario,
         scenario_runs=timings.scenario_runs,
+        model=manifest.model,
+        model_kind=manifest.model_kind,
+        model_sha256=manifest.model_sha256,
+        normalize=manifest.normalize,
+        input_layout=fact.entry.input_layout,
+        variants_not_made=dict(manifest.not_made),
+        recipe=dict(fact.entry.recipe),
+        tune_search=list(manifest.tune_search),
+        tune_max_drop=manifest.tune_max_drop,
         input_size=manifest.input_size,
         macs_per_image=manifest.macs_per_image or None,
         weight_count=manifest.weight_count or None,

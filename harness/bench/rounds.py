@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 from harness import schema
 from harness.intervals import paired_round_interval, round_disagreement
-from harness.runtime_registry import FLOAT32, INT8_PRECISIONS, runtimes
+from harness.runtime_registry import FLOAT32, INT8_PRECISIONS, is_candidate, runtimes
+
+# The round policy of measure run by hand and of the quick profile's native pass: rounds added up to
+# 10 in all while a watched interval is wider than +-5 %, within 90 s (measured on a 2-core Zen 4:
+# 7 rounds in 90 s at batch 1 and 64 for the built-in ResNet-50's 13 variants).
+DEFAULT_MAX_ROUNDS = 10
+DEFAULT_ROUNDS_BUDGET_S = 90.0
 
 RoundTimings = Mapping[tuple[str, int], Mapping[int, list[float]]]  # (variant, batch) -> round -> s
 
@@ -48,22 +54,49 @@ class Comparison:
 
 
 def verdict_pairs(timed: Sequence[str]) -> list[tuple[str, str]]:
-    """(float baseline, int8 variant) of each runtime's verdict, among the timed variants."""
+    """(float baseline, int8 variant) of each runtime's verdict, among the timed variants, and
+    (baseline, candidate) of every tuning candidate timed (``quantbench tune``: each is a claim)."""
     chosen = (runtime.verdict_variant(timed) for runtime in runtimes())
-    return [(v.baseline, v.name) for v in chosen if v is not None and v.baseline in timed]
+    pairs = [(v.baseline, v.name) for v in chosen if v is not None and v.baseline in timed]
+    for name in timed:
+        baseline = schema.variant_info(name)[2]
+        if is_candidate(name) and baseline in timed:
+            pairs.append((baseline, name))
+    return pairs
 
 
 def headline_pair(medians: Mapping[str, float]) -> tuple[str, str] | None:
     """(fastest float32, fastest int8) by median so far, as the report's headline picks them."""
-    int8 = [v for v in medians if schema.VARIANTS[v][1] in INT8_PRECISIONS]
-    floats = [v for v in medians if schema.VARIANTS[v][1] == FLOAT32]
+    int8 = [v for v in medians if schema.variant_info(v)[1] in INT8_PRECISIONS]
+    floats = [v for v in medians if schema.variant_info(v)[1] == FLOAT32]
     if not int8 or not floats:
         return None
     return (min(floats, key=medians.__getitem__), min(int8, key=medians.__getitem__))
 
 
+def near_fastest(
+    names: Sequence[str], medians: Mapping[str, float], by_round: Mapping[int, object]
+) -> list[str]:
+    """The fastest of names by median and every one not measurably slower than it: its paired
+    interval against the fastest touches 1 (or there is none yet). The headline may pick any of
+    them in the end, so each needs the rounds behind it."""
+    timed = [name for name in names if name in medians]
+    if not timed:
+        return []
+    fastest = min(timed, key=medians.__getitem__)
+    near = [fastest]
+    for name in timed:
+        if name == fastest:
+            continue
+        interval = paired_round_interval(by_round.get(name) or {}, by_round.get(fastest) or {})
+        if interval is None or interval.low is None or interval.low <= 1.0:
+            near.append(name)
+    return near
+
+
 def watched(timed: Sequence[str], batches: Sequence[int], by_round: RoundTimings) -> list[Comparison]:
-    """Every comparison a claim rests on: verdict pairs and the headline pair at each batch."""
+    """Every comparison a claim rests on: verdict pairs, and at each batch the headline's pair with
+    every int8 and float32 variant within the noise of the fastest (``near_fastest``)."""
     comparisons = []
     for batch in batches:
         pairs = verdict_pairs(timed)
@@ -72,9 +105,14 @@ def watched(timed: Sequence[str], batches: Sequence[int], by_round: RoundTimings
             for v in timed
             if by_round.get((v, batch))
         }
-        headline = headline_pair(medians)
-        if headline is not None and headline not in pairs:
-            pairs.append(headline)
+        rounds = {v: by_round.get((v, batch)) or {} for v in timed}
+        int8 = near_fastest(
+            [v for v in timed if schema.variant_info(v)[1] in INT8_PRECISIONS], medians, rounds
+        )
+        floats = near_fastest([v for v in timed if schema.variant_info(v)[1] == FLOAT32], medians, rounds)
+        for pair in ((f, i) for f in floats for i in int8):
+            if pair not in pairs:
+                pairs.append(pair)
         comparisons += [Comparison(ref, cand, batch) for ref, cand in pairs]
     return comparisons
 

@@ -85,7 +85,7 @@ def log(message: str) -> None:
 
 def run_job(job: WorkerJob) -> None:
     """Load the variant, then per batch: warm it up and time its calls; evaluate it if asked."""
-    from harness.bench.eval_set import batch_images, load_eval_set
+    from harness.bench.eval_set import load_eval_set
     from harness.bench.runtimes import configure_threads, load_runner
 
     artifacts = Path(job.artifacts)
@@ -103,9 +103,10 @@ def run_job(job: WorkerJob) -> None:
         runtime=runner.runtime_name,
     )
     step = max(1, job.calls // 5)
+    inputs = InputForm(manifest.normalize, entry.input_layout)
     for index, batch in enumerate(job.batches):
         tracker = PeakTracker()
-        runner.prepare(batch, batch_images(eval_images, batch))
+        runner.prepare(batch, inputs.batch(eval_images, batch))
         # A fresh process settles once (page faults, thread pools, clocks): the seconds floor is
         # for its first batch; a later batch has new buffers in a settled process, and its
         # calls warm those (bare loops with 5 warm-up calls at batch 64 agree within 5 %).
@@ -140,9 +141,13 @@ def run_job(job: WorkerJob) -> None:
     # After the timing: what the evaluation allocates is not held while a huge batch runs.
     if job.evaluate:
         log(f"evaluating {job.variant} on {len(eval_images)} images")
-        scores = runner.predict(np.asarray(eval_images, np.float32) / np.float32(255.0))
+        scores = np.asarray(runner.predict(inputs.all(eval_images)))
         predictions = scores.argmax(axis=1)
-        sample = np.round(scores[:OUTPUT_SAMPLE_IMAGES].astype(np.float64), 7).tolist()
+        sample = scores[:OUTPUT_SAMPLE_IMAGES].astype(np.float64)
+        if manifest.output_kind == "logits":  # the emulated check compares probabilities
+            sample = np.exp(sample - sample.max(axis=1, keepdims=True))
+            sample /= sample.sum(axis=1, keepdims=True)
+        sample = np.round(sample, 7).tolist()
         kernel_path = runner.kernel_path(job.profile)
         emit(
             EVENT_EVALUATED,
@@ -151,18 +156,34 @@ def run_job(job: WorkerJob) -> None:
             kernel_path=kernel_path,
         )
     if job.profile:
-        profile_batches(job, runner, eval_images)
+        profile_batches(job, runner, eval_images, inputs)
 
 
-def profile_batches(job: WorkerJob, runner, eval_images: np.ndarray) -> None:
+@dataclass(frozen=True)
+class InputForm:
+    """How this variant takes its images: the manifest's normalization, the file's layout."""
+
+    normalize: str
+    layout: str
+
+    def batch(self, eval_images: np.ndarray, batch: int) -> np.ndarray:
+        from harness.bench.eval_set import batch_images
+
+        return batch_images(eval_images, batch, self.normalize, self.layout)
+
+    def all(self, eval_images: np.ndarray) -> np.ndarray:
+        from harness.bench.preprocess import model_inputs
+
+        return model_inputs(np.asarray(eval_images), self.normalize, self.layout)
+
+
+def profile_batches(job: WorkerJob, runner, eval_images: np.ndarray, inputs: InputForm) -> None:
     """A profiled pass per batch, after every timed call of this process: where a call's time goes.
 
     The runner profiles in a session, compiled model or interpreter of its own (profiling slows
     calls), so no timed call is ever profiled. A runtime without a profiler, or one that fails,
     is recorded as such: the result never fails for its profile.
     """
-    from harness.bench.eval_set import batch_images
-
     profile = getattr(runner, "op_profile", None)
     for batch in (b for b in job.batches if b <= PROFILE_MAX_BATCH):
         if profile is None:
@@ -170,7 +191,7 @@ def profile_batches(job: WorkerJob, runner, eval_images: np.ndarray) -> None:
             continue
         log(f"batch {batch}: profiling {job.variant} (a pass of its own, not timed)")
         try:
-            found = profile(batch, batch_images(eval_images, batch))
+            found = profile(batch, inputs.batch(eval_images, batch))
         except Exception as error:  # a profiler is an extra: say what failed, keep the result
             emit(EVENT_PROFILED, batch=batch, error=f"{type(error).__name__}: {error}")
             continue

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 
-from harness.host import cli_images, cli_run
+from harness.host import cli_images, cli_run, cli_tune
 from harness.host.subcommand import Subcommand
 
-SUBCOMMANDS: dict[str, Subcommand] = {c.name: c for c in (*cli_images.SUBCOMMANDS, *cli_run.SUBCOMMANDS)}
+SUBCOMMANDS: dict[str, Subcommand] = {
+    c.name: c for c in (*cli_images.SUBCOMMANDS, *cli_run.SUBCOMMANDS, *cli_tune.SUBCOMMANDS)
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

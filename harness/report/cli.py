@@ -49,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="report only the results of this run (default: every run, merged as above)",
     )
+    parser.add_argument(
+        "--model",
+        metavar="NAME",
+        help="report the results of this model (e.g. resnet50, mobilenetv2.keras; NAME@SHA256-PREFIX "
+        "for one of two files of one name). A report covers one model: by default the model of the "
+        "newest run, and a note names the others",
+    )
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the report as markdown")
     parser.add_argument(
         "--csv",
@@ -68,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None and args.plot.suffix.lower() not in PLOT_SUFFIXES:
         raise UserError(f"--plot {args.plot} needs a .png, .svg or .pdf file name.")
-    report = show_report(args.results, run_id=args.run_id, compare=args.compare)
+    report = show_report(args.results, run_id=args.run_id, compare=args.compare, model=args.model)
     write_files(report, args)
     return 0
 
@@ -79,8 +86,10 @@ def show_report(
     run_id: str | None = None,
     compare: list[Path] | None = None,
     native_only: bool = False,
+    model: str | None = None,
 ) -> Report:
-    """Load, check and merge the results (of run_id only, when given), print the report, return it.
+    """Load, check and merge the results (of run_id only, when given) of one model (``model``, else
+    the newest run's; the --compare set is read for the same model), print the report, return it.
 
     ``host run`` ends with this too, so its report is the one ``harness report`` prints; with
     ``native_only`` it first shows this machine's answer while the emulated check still runs.
@@ -91,10 +100,10 @@ def show_report(
     from harness.report.load import load_directories
     from harness.report.render import render_report
 
-    loaded = load_directories(directories, run_id=run_id)
+    loaded = load_directories(directories, run_id=run_id, model=model)
     comparison = None
     if compare:
-        old = load_directories(compare, role="--compare")
+        old = load_directories(compare, role="--compare", model=loaded.results[0].model_name)
         comparison = compare_results(old, loaded, [str(path) for path in compare])
     if native_only:
         loaded = replace(loaded, results=[r for r in loaded.results if r.emulated is False])

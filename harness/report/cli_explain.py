@@ -6,6 +6,7 @@ Host side only: reads result JSON (the op profiles measure recorded natively).
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from harness.cli_args import positive_int
@@ -28,15 +29,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the input shape's side, e.g. 224 (default: the seed's 32 when measured there)",
     )
     parser.add_argument("--run-id", metavar="ID", help="only the results of this run")
+    parser.add_argument(
+        "--model",
+        metavar="NAME",
+        help="the model, when results hold several (default: the model of the newest run)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
     from harness.report.cli import report_console
     from harness.report.explain import explain
     from harness.report.load import load_directories
     from harness.report.render import render_explanation
 
-    loaded = load_directories(args.results, run_id=args.run_id)
+    command = f"quantbench explain --variant {shlex.quote(args.variant)}"
+    loaded = load_directories(args.results, run_id=args.run_id, model=args.model, command=command)
     explanation = explain(
         loaded.results,
         args.variant,
@@ -46,5 +55,8 @@ def run(args: argparse.Namespace) -> int:
         arch=args.arch,
         input_size=args.input_size,
     )
-    render_explanation(explanation, report_console())
+    console = report_console()
+    render_explanation(explanation, console)
+    for note in loaded.model_notes:  # the other models among the results, and how to explain them
+        console.print(Text(note, style="dim"))
     return 0

@@ -85,7 +85,7 @@ def compare_results(old: LoadedResults, new: LoadedResults, old_sources: Sequenc
         changes=changes,
         only_old=sorted(_describe(r) for r in old_by_key.values()),
         only_new=sorted(_describe(r) for r in new_by_key.values()),
-        file_warnings=[f"old set: {w}" for w in old.file_warnings],
+        file_warnings=[f"old set: {w}" for w in [*old.file_warnings, *old.model_notes]],
     )
 
 

@@ -11,7 +11,7 @@ from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
 OUTCOME_STYLE = {FASTER: "green", SLOWER: "red", NO_DIFFERENCE: "yellow"}
 # Names and prose wrap; every other column holds numbers and never does (``fit`` leaves whole
 # columns out instead of cutting them).
-WRAPPING_COLUMNS = ("machine", "significance", "int8 ISA")
+WRAPPING_COLUMNS = ("machine", "significance", "int8 ISA", "speed-up vs its float32 [95% CI]", "outside int8")
 
 
 def report_table(title: Text, columns: tuple[tuple[str, str], ...]) -> Table:

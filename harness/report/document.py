@@ -12,6 +12,7 @@ from harness.report.explain import report_lines
 from harness.report.fleet import Fleet, build_fleet
 from harness.report.headline import Headline, build_headlines
 from harness.report.load import MERGE_RULE, MERGE_RULE_SHAPES, LoadedResults
+from harness.report.models import ModelEntry, build_models
 from harness.report.scenarios import (
     ScenarioRow,
     ScenarioVerdict,
@@ -40,6 +41,9 @@ DEFINITIONS = (
     "a verdict is withheld ('unstable') when its rounds' ratios have no common centre (fewer than two "
     "thirds of them within 1.25× of their median ratio: two rounds 1.5× apart have none; a drift that "
     "slowed both sides of a round alike cancels in its ratio) or a side's CPU quota throttled it; "
+    "when such rounds still agree on the side (a two-sided sign test over the rounds at 5%: every one "
+    "of 6 or more rounds, 9 of 10...), the verdict says faster (or slower) with the range of the round "
+    "ratios and withholds only the magnitude; "
     "the long tail of single calls is shown as 'tail' (p99/p50) and never withholds a verdict.",
     "accuracy gate (MLPerf-style): a quantized model passes when its top-1 is at least 99% of the "
     "float model's top-1.",
@@ -81,6 +85,9 @@ class Report:
     shapes_named: bool = False  # some result is off the seed's input shape: every row names its shape
     # why the int8 answer changes with the input shape, per native machine measured at several
     shape_machines: list[ShapeMachine] = field(default_factory=list)
+    # the model and data block: one entry per model the results measured (one, when loaded from
+    # directories: a report covers one model)
+    models: list[ModelEntry] = field(default_factory=list)
 
 
 def build_report(
@@ -99,7 +106,7 @@ def build_report(
         headlines=headlines,
         verdicts=verdicts,
         reproductions=build_reproductions(tables),
-        file_warnings=list(loaded.file_warnings),
+        file_warnings=[*loaded.file_warnings, *loaded.model_notes],
         merge_rule=MERGE_RULE_SHAPES if named and loaded.merge_rule == MERGE_RULE else loaded.merge_rule,
         superseded=loaded.superseded,
         results_used=len(loaded.results),
@@ -112,4 +119,5 @@ def build_report(
         fleet=build_fleet(tables, verdicts, headlines),
         shapes_named=named,
         shape_machines=build_shape_machines(tables, verdicts),
+        models=build_models(loaded.results),
     )

@@ -17,7 +17,7 @@ from harness.report import fmt
 from harness.report.analysis import speedup
 from harness.report.isa import int8_mac_limit, isa_label
 from harness.report.stats import RatioInterval
-from harness.schema import SEED_INPUT_SIZE, STATUS_OK, VARIANTS, Result
+from harness.schema import SEED_INPUT_SIZE, STATUS_OK, VARIANTS, Result, is_known_variant, variant_info
 
 TOP_ROWS = 8
 
@@ -180,7 +180,7 @@ def explain(
     """The explanation of ``variant`` on one native machine at one input shape (the seed's by
     default, when measured); UserError saying what to choose. ``shapes_named`` (default: whether
     the variant was measured off the seed's shape) makes its lines name the shape."""
-    if variant not in VARIANTS:
+    if not is_known_variant(variant):
         raise UserError(f"unknown variant {variant!r}; choose from: {', '.join(VARIANTS)}.")
     native = [
         r
@@ -209,7 +209,7 @@ def explain(
     candidates = [r for r in candidates if r.input_size == size]
     profiled = [r for r in candidates if isinstance(r.op_profile, dict)] or candidates
     chosen = _pick(profiled, batch, threads, variant)
-    baseline_name = VARIANTS[variant][2]
+    baseline_name = variant_info(variant)[2]
     baseline = next(
         (
             r

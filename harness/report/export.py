@@ -91,6 +91,11 @@ def write_text(path: Path, text: str) -> None:
 def to_markdown(report: Report) -> str:
     """The console report as GitHub-flavoured markdown."""
     out = [f"# quantbench report\n\n{report.results_used} results from {', '.join(report.sources)}.\n"]
+    for model in report.models:  # the model and data block
+        out.append(f"- {_escape(model.text)}")
+        out += [f"  - {_escape(item.text)}" for item in model.not_made]
+    if report.models:
+        out.append("")
     if report.headlines:
         out.append(f"## {HEADLINE_TITLE}\n")
         out += [f"- **{_escape(headline.text)}**" for headline in report.headlines]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from harness.intervals import RoundSide
 from harness.report.analysis import MachineTable
 from harness.report.headline import Headline
 from harness.report.isa import has_int8_dot_product
@@ -45,11 +46,12 @@ class FleetCell:
     int8_p50_s: float | None = None
     float_p50_s: float | None = None
     note: str = ""  # NOT_MEASURED, NO_BASELINE, or a side's status ("failed"); "" otherwise
+    side: RoundSide | None = None  # the side alone: the rounds agree on it, not on a ratio
 
     @property
     def claims(self) -> bool:
-        """True when the cell is a speed claim: an interval, stable rounds."""
-        return self.outcome not in (NO_VERDICT, UNSTABLE) and self.speedup is not None
+        """True when the cell is a speed claim with a magnitude: an interval, stable rounds."""
+        return self.outcome not in (NO_VERDICT, UNSTABLE) and self.speedup is not None and self.side is None
 
 
 @dataclass
@@ -136,7 +138,7 @@ def _runtime_cell(table: MachineTable, verdict: Verdict | None, runtime) -> Flee
         return cell
     int8 = table.find_at(verdict.variant, verdict.setting)
     base = table.find_at(runtime.float_variant, verdict.setting)
-    cell.outcome, cell.int8_variant = verdict.outcome, verdict.variant
+    cell.outcome, cell.int8_variant, cell.side = verdict.outcome, verdict.variant, verdict.side
     cell.int8_p50_s = int8.p50_s if int8 is not None and int8.ok else None
     cell.float_p50_s = base.p50_s if base is not None and base.ok else None
     if base is None:
@@ -162,6 +164,7 @@ def _fastest_cell(table: MachineTable, headline: Headline) -> FleetCell:
         headline.float_variant,
         int8.p50_s if int8 is not None else None,
         base.p50_s if base is not None else None,
+        side=headline.side,
     )
 
 

@@ -84,6 +84,8 @@ def speedup_text(cell: FleetCell) -> str:
     "—" (not measured) or "— (failed)"."""
     if cell.note:
         return fmt.DASH if cell.note == NOT_MEASURED else f"{fmt.DASH} ({cell.note})"
+    if cell.side is not None:  # the side alone: the rounds agree on it, not on a ratio
+        return f"{cell.outcome} ({cell.side.low:.2f}–{cell.side.high:.2f}× by round)"
     text = fmt.ratio(cell.speedup, with_rounds=False)
     return text + UNSTABLE_MARK if cell.outcome == UNSTABLE else text
 

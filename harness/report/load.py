@@ -8,12 +8,14 @@ is a user error.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.schema import STATUS_OK, VARIANTS, Result, SchemaError, find_result_files
+from harness.report.model_choice import UnknownModel, choose_model
+from harness.schema import STATUS_OK, VARIANTS, Result, SchemaError, find_result_files, is_known_variant
 
 # The report's own --json output may sit in the results folder: skip it quietly.
 REPORT_KIND = "quantbench.report"
@@ -38,6 +40,8 @@ class LoadedResults:
     superseded: int = 0  # older runs of a key that the merge rule set aside
     files_read: int = 0
     merge_rule: str = MERGE_RULE
+    # one line per model the results also hold that was left out (one model per report)
+    model_notes: list[str] = field(default_factory=list)
 
 
 def result_key(result: Result) -> ResultKey:
@@ -48,13 +52,19 @@ def result_key(result: Result) -> ResultKey:
 
 
 def load_directories(
-    directories: Sequence[Path], *, role: str = "results", run_id: str | None = None
+    directories: Sequence[Path],
+    *,
+    role: str = "results",
+    run_id: str | None = None,
+    model: str | None = None,
+    command: str = "quantbench report",
 ) -> LoadedResults:
-    """Load every result under the given directories (of run_id only, when given) and merge
-    them into one set.
+    """Load every result under the given directories (of run_id only, when given), keep one
+    model's (``model``, else the newest run's: ``model_choice``), and merge them into one set.
 
-    Raises UserError when a directory is missing, holds no JSON files, or
-    holds no valid result at all. ``role`` names the directories in messages.
+    Raises UserError when a directory is missing, holds no JSON files, holds no valid result at
+    all, or holds no result of ``model``. ``role`` names the directories in messages; ``command``
+    is what a note about a model left out says to run (with the directories and --model) instead.
     """
     paths = _candidate_files(directories, role)
     loaded: list[Result] = []
@@ -63,8 +73,8 @@ def load_directories(
         result = _read_one(path, warnings)
         if result is not None and run_id in (None, result.run_id):
             loaded.append(result)
+    names = ", ".join(str(d) for d in directories)
     if not loaded:
-        names = ", ".join(str(d) for d in directories)
         first = f" (first problem: {warnings[0]})" if warnings else ""
         if run_id is not None:
             first = f" of run {run_id}{first}"
@@ -72,8 +82,24 @@ def load_directories(
             f"no valid quantbench result in {role} directory {names}{first}; "
             "point at the folder that `python -m harness host run` wrote."
         )
-    merged, superseded = merge_runs(loaded)
-    return LoadedResults(results=merged, file_warnings=warnings, superseded=superseded, files_read=len(paths))
+    try:
+        choice = choose_model(loaded, model)
+    except UnknownModel as error:
+        raise UserError(error.sentence(role, names)) from None
+    if role == "results":
+        fix = " ".join([command, *(shlex.quote(str(d)) for d in directories)])
+        fix += f" --run-id {shlex.quote(run_id)}" if run_id is not None else ""
+        notes = choice.notes("the model of the newest run" if model is None else f"--model {model}", fix)
+    else:
+        notes = choice.notes("the new results' model", None)
+    merged, superseded = merge_runs(choice.kept.results)  # the merge rule within one model
+    return LoadedResults(
+        results=merged,
+        file_warnings=warnings,
+        superseded=superseded,
+        files_read=len(paths),
+        model_notes=notes,
+    )
 
 
 def merge_runs(results: Sequence[Result]) -> tuple[list[Result], int]:
@@ -151,5 +177,5 @@ def _check_shapes(result: Result) -> None:
         value = getattr(result, name)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise SchemaError(f"{name} is {type(value).__name__}, not {kind.__name__}")
-    if result.variant not in VARIANTS:
+    if not is_known_variant(result.variant):
         raise SchemaError(f"unknown variant {result.variant!r} (known: {', '.join(VARIANTS)})")

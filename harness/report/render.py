@@ -11,6 +11,7 @@ from functools import partial
 
 from rich import box
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -54,6 +55,10 @@ def render_report(report: Report, console: Console) -> None:
         ("comparison", comparison_fit),
     ]
     console.rule(Text(f"quantbench report: {report.results_used} results from {', '.join(report.sources)}"))
+    for model in report.models:  # the model and data block
+        console.print(Text(model.text))
+        for item in model.not_made:
+            console.print(Padding(Text(item.text), (0, 0, 0, 2), expand=False))
     left_out = fit.dropped_line(fits, console.width)
     if left_out:
         console.print(Text(left_out, style="dim"))

@@ -23,7 +23,7 @@ from harness.report.isa import int8_mac_limit
 from harness.report.stats import RatioInterval
 from harness.report.verdicts import UNSTABLE, Verdict
 from harness.runtime_registry import runtime_named
-from harness.schema import VARIANTS
+from harness.schema import is_known_variant, variant_info
 
 TITLE = "Why the answer changes with the input shape"
 # Bytes a call reads per weight, by the variant's precision (schema.VARIANTS). dynamic-int8: its
@@ -86,7 +86,7 @@ class ShapeMachine:
 
 def weight_bytes(variant: str, weight_count: int | None) -> int | None:
     """Bytes of weights one call of variant reads: weight_count × its precision's bytes."""
-    per_weight = BYTES_PER_WEIGHT.get(VARIANTS.get(variant, ("", "", ""))[1])
+    per_weight = BYTES_PER_WEIGHT.get(variant_info(variant)[1] if is_known_variant(variant) else "")
     return None if weight_count is None or per_weight is None else weight_count * per_weight
 
 

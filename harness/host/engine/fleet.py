@@ -72,7 +72,9 @@ def read_fleet_file(path: Path) -> list[Machine]:
         )
     entries = raw.get("machine")
     if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
-        raise UserError(f"fleet file {path} lists no [[machine]] table; add one per machine (README).")
+        raise UserError(
+            f"fleet file {path} lists no [[machine]] table; add one per machine (docs/many-machines.md)."
+        )
     return [_entry(entry, f"fleet file {path}, machine {index}") for index, entry in enumerate(entries, 1)]
 
 

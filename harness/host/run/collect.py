@@ -39,6 +39,7 @@ class Artifacts:
     model: str
     data: str
     variants: tuple[Artifact, ...]
+    input_size: int = schema.SEED_INPUT_SIZE  # the side this set's network takes
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,21 @@ def read_artifacts(directory: Path) -> Artifacts:
         runtime.name: f"{runtime.distribution} {manifest.versions.get(runtime.distribution, '?')}"
         for runtime in registry.runtimes()
     }
+    entries = {e.name: e for e in manifest.variants}
     variants = tuple(
-        Artifact(e.name, runtimes.get(e.runtime, e.runtime), e.sha256, e.size_bytes)
-        for name in schema.VARIANTS
-        for e in manifest.variants
-        if e.name == name
+        Artifact(
+            name,
+            runtimes.get(entries[name].runtime, entries[name].runtime),
+            entries[name].sha256,
+            entries[name].size_bytes,
+        )
+        for name in schema.in_table_order(entries)
     )
     if not variants:
         raise UserError(
             f"{directory / artifact_manifest.MANIFEST_NAME} lists no known variant; rerun prepare."
         )
-    return Artifacts(manifest.model, manifest.data, variants)
+    return Artifacts(manifest.model, manifest.data, variants, manifest.input_size)
 
 
 def load_delivered(directory: Path) -> tuple[list[schema.Result], list[str]]:
@@ -108,7 +113,7 @@ def missing_result(
 ) -> schema.Result:
     """A result that records why (variant, batch) was not measured."""
     artifact = next(a for a in expected.artifacts.variants if a.variant == variant)
-    family, precision, baseline = schema.VARIANTS[variant]
+    family, precision, baseline = schema.variant_info(variant)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     return schema.Result(
         variant=variant,
@@ -122,6 +127,7 @@ def missing_result(
         precision=precision,
         baseline_variant=baseline,
         data=expected.artifacts.data,
+        model=expected.artifacts.model,
         model_bytes=artifact.size_bytes,
         artifact_sha256=artifact.sha256,
         host=expected.host,

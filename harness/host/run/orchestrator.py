@@ -21,6 +21,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,8 @@ from harness.errors import UserError
 from harness.host import image_tag
 from harness.host.engine import runner
 from harness.host.engine.connect import Engine, connect, engine_errors
-from harness.host.run import boxes, collect, machines, steps
+from harness.host.run import artifact_store as store
+from harness.host.run import boxes, collect, machines, steps, tune_step
 from harness.host.run.machines import Placement
 from harness.host.run.overlap import Background, Timeline
 from harness.host.run.plan import ContainerRecord, RunConfig, RunSummary, Target
@@ -73,6 +75,16 @@ def run(config: RunConfig, console: Console, on_native: Callable[[str], None] | 
         with timeline.span(f"prepare {local.arch}"):
             prepare_record, artifacts_volume = steps.prepare(local, local.arch, config, run_id, console)
         summary.records.append(prepare_record)
+        if config.tune is not None:  # host tune: the candidates' set is what every machine measures
+            with timeline.span(f"tune search {local.arch}"):
+                record, folder = tune_step.search(
+                    local, local.arch, config, config.tune, artifacts_volume, run_id, console
+                )
+            summary.records.append(record)
+            config = replace(config, artifacts_dir=folder / tune_step.SET_FOLDER)
+            artifacts_volume = store.ensure_volume(
+                local.client, image_tag(local.arch), config.artifacts_dir, console
+            )
         with timeline.span("waiting for the images"):
             background.wait()  # nothing of ours may run beside a measure container
         artifacts = collect.read_artifact_sets(config.artifacts_dir, config.profile.input_sizes())
@@ -214,7 +226,7 @@ def _untimed(
 
     for arch in sorted({t.arch for t in targets} - {local.arch}):  # built here, under QEMU if foreign
         with timeline.span(f"image {arch}", background=True):
-            _ensure_image(local, arch, config.rebuild, console)
+            _ensure_image(local, arch, config.rebuild, console, background=True)
     for target in targets:
         if target.engine is local:
             continue
@@ -246,7 +258,11 @@ def _run_id(config: RunConfig) -> str:
     return new_run_id()
 
 
-def _ensure_image(engine: Engine, arch: str, rebuild: bool, console: Console) -> None:
+def _ensure_image(
+    engine: Engine, arch: str, rebuild: bool, console: Console, background: bool = False
+) -> None:
+    """The image of arch on engine, built (``background``: at the lowest CPU priority, beside the
+    native image and prepare, which lead to the first answer)."""
     from harness.host.engine.builder import image_architecture
     from harness.host.images.build import build_image
 
@@ -257,4 +273,4 @@ def _ensure_image(engine: Engine, arch: str, rebuild: bool, console: Console) ->
         return
     if present not in (None, arch):
         console.print(f"[yellow]{image_tag(arch)} is a {present} image: building the {arch} one[/]")
-    build_image(engine, arch, console)
+    build_image(engine, arch, console, background=background)

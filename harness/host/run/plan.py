@@ -6,13 +6,15 @@ derive a container's limits, labels and log file from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.host import DEFAULT_TIMEOUT_S, IMAGES_DIR, LABEL, REPO_ROOT
 from harness.host.engine import runner
-from harness.host.run.profiles import QUICK, Profile
+from harness.host.run.profiles import QUICK, ImageOptions, Profile
 from harness.schema import slug
 
 if TYPE_CHECKING:
@@ -26,6 +28,25 @@ MEMORY_SHARE = 0.75  # of the engine's RAM, when --memory is not given
 
 
 @dataclass(frozen=True)
+class TuneOptions:
+    """The search's bounds and gate (``quantbench tune``'s options of the same names)."""
+
+    runtimes: tuple[str, ...] = ("litert", "ort", "openvino")
+    max_candidates: int = 8
+    budget_s: float = 900.0
+    max_drop: float | None = None
+
+    def arguments(self) -> list[str]:
+        command = ["--runtimes", ",".join(self.runtimes), "--max-candidates", str(self.max_candidates)]
+        command += ["--budget", f"{self.budget_s:g}"]
+        return command + (["--max-drop", f"{self.max_drop:g}"] if self.max_drop is not None else [])
+
+    def key(self, artifacts_key: str) -> str:
+        facts = json.dumps({"artifacts": artifacts_key, **asdict(self)}, sort_keys=True)
+        return hashlib.sha256(facts.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything ``host run`` was asked to do."""
 
@@ -34,8 +55,10 @@ class RunConfig:
     machines: tuple[Machine, ...] = ()  # --machine/--fleet: then the run is these, each native
     skip_unreachable: bool = False  # a machine that does not answer is left out, not fatal
     profile: Profile = QUICK
-    model: str = "resnet50"
+    model: str = "resnet50"  # or the path of a user's model file
     data: str = "digits"
+    images: ImageOptions | None = None  # a user's model: how prepare makes its inputs
+    tune: TuneOptions | None = None  # host tune: search int8 recipes, measure the candidates
     epochs: int | None = None  # None: the bench's default schedule (12 epochs)
     qat_epochs: int | None = None  # None: the bench's default
     artifacts_dir: Path = REPO_ROOT / "artifacts"
@@ -49,6 +72,7 @@ class RunConfig:
     rebuild: bool = False
     local_engine: str | None = None
     verbose: bool = False  # every container line on the console, TensorFlow's C++ log on
+    reverify: bool = False  # run an emulated check again though the same image and files passed it
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from harness.bench.manifest import shape_folder  # plain JSON + hashlib: no TensorFlow
+from harness.bench.rounds import DEFAULT_MAX_ROUNDS, DEFAULT_ROUNDS_BUDGET_S  # standard library only
 from harness.errors import UserError
 from harness.schema import SEED_INPUT_SIZE
 
@@ -71,8 +72,8 @@ EMULATED = {"warmup_seconds": 0.0, "min_seconds": 0.0, "processes": 1, "eval_lim
 # Natively, the comparisons a verdict rests on (each runtime's verdict pair, the headline pair) get
 # rounds after the base ones while their interval is wider than +-5 %, up to ADDED_ROUNDS_BUDGET_S
 # (measure --max-rounds/--rounds-budget): the interval's precision comes from rounds, not calls.
-MAX_ROUNDS = 10
-ADDED_ROUNDS_BUDGET_S = 90.0
+MAX_ROUNDS = DEFAULT_MAX_ROUNDS
+ADDED_ROUNDS_BUDGET_S = DEFAULT_ROUNDS_BUDGET_S
 
 
 def scenario_pass(scenario: str, *, batch: int, min_queries: int) -> MeasurePass:
@@ -183,6 +184,62 @@ def with_input_sizes(profile: Profile, sizes: tuple[int, ...]) -> Profile:
     return replace(profile, native=tuple(native), emulated=tuple(emulated))
 
 
+def for_user_model(profile: Profile) -> Profile:
+    """profile for a user's model: its passes of the root set (the model's own side; the seed's
+    32 names it in passes), without the other sides the built-in model's weights make."""
+    return replace(
+        profile,
+        native=tuple(p for p in profile.native if p.input_size == SEED_INPUT_SIZE),
+        emulated=tuple(p for p in profile.emulated if p.input_size == SEED_INPUT_SIZE),
+        note="",
+    )
+
+
+# host tune times a set of ~20 files (each runtime's float32 and every candidate that passed): a
+# fixed 90 s for added rounds left 3 rounds on a 2-core Zen 4 for the built-in ResNet-50's 17
+# candidates, intervals of ±50 % and more. The candidates get the time the variants' verdicts get.
+TUNE_ROUNDS_BUDGET_S = 360.0
+
+
+def for_tune(profile: Profile) -> Profile:
+    """profile for host tune: its fixed-batch passes of the root set only (no scenario, no batch
+    of 10,000), natively with the candidates' larger budget for added rounds."""
+
+    def kept(p: MeasurePass) -> bool:
+        return p.input_size == SEED_INPUT_SIZE and not p.scenario and max(p.batches) <= 256
+
+    native = tuple(
+        replace(p, rounds_budget_s=max(p.rounds_budget_s, TUNE_ROUNDS_BUDGET_S))
+        for p in profile.native
+        if kept(p)
+    )
+    return replace(profile, native=native, emulated=tuple(p for p in profile.emulated if kept(p)), note="")
+
+
+@dataclass(frozen=True)
+class ImageOptions:
+    """How prepare makes a user's model's inputs (prepare's options of the same names)."""
+
+    normalize: str | None = None
+    resize: str | None = None
+    calibration_images: int | None = None
+    eval_images: int | None = None
+    split_seed: int | None = None
+    input_size: int | None = None  # a dynamic input's side
+
+    def arguments(self) -> list[str]:
+        names = {
+            "--normalize": self.normalize,
+            "--resize": self.resize,
+            "--calibration-images": self.calibration_images,
+            "--eval-images": self.eval_images,
+            "--split-seed": self.split_seed,
+            "--input-size": self.input_size,
+        }
+        # --normalize=VALUE: a value such as -1-1 would read as an option
+        return [f"{name}={value}" for name, value in names.items() if value is not None]
+
+
 def get_profile(name: str) -> Profile:
     """The profile called name; UserError listing the known ones."""
     try:
@@ -233,9 +290,10 @@ def measure_command(
         command += ["--warmup-seconds", f"{measure_pass.warmup_seconds:g}"]
     if measure_pass.min_seconds is not None:
         command += ["--min-seconds", f"{measure_pass.min_seconds:g}"]
-    if measure_pass.max_rounds and measure_pass.rounds_budget_s:
-        command += ["--max-rounds", str(measure_pass.max_rounds)]
-        command += ["--rounds-budget", f"{measure_pass.rounds_budget_s:g}"]
+    # always said: measure's own defaults add rounds (as the quick profile), which a pass may not want
+    adaptive = bool(measure_pass.max_rounds and measure_pass.rounds_budget_s)
+    command += ["--max-rounds", str(measure_pass.max_rounds if adaptive else 0)]
+    command += ["--rounds-budget", f"{measure_pass.rounds_budget_s if adaptive else 0:g}"]
     if measure_pass.scenario:
         command += ["--scenario", measure_pass.scenario.lower()]
         command += ["--min-duration", f"{measure_pass.scenario_min_duration_s:g}"]
@@ -252,10 +310,14 @@ def prepare_command(
     qat_epochs: int | None,
     out: str,
     input_sizes: tuple[int, ...] = (SEED_INPUT_SIZE,),
+    images: ImageOptions | None = None,
 ) -> list[str]:
-    """The bench ``prepare`` arguments (None: the bench's default schedule)."""
+    """The bench ``prepare`` arguments (None: the bench's default schedule; ``images``: a user's
+    model's input options, which replace the built-in model's input sizes)."""
     command = ["prepare", "--model", model, "--data", data, "--out", out, "--events"]
-    if tuple(input_sizes) != (SEED_INPUT_SIZE,):
+    if images is not None:
+        command += images.arguments()
+    elif tuple(input_sizes) != (SEED_INPUT_SIZE,):
         command += ["--input-size", ",".join(map(str, input_sizes))]
     if epochs is not None:
         command += ["--epochs", str(epochs)]

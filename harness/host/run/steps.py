@@ -7,6 +7,7 @@ into a scratch volume, and its results are drained, verified and stored here.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import threading
@@ -18,7 +19,7 @@ from harness.errors import UserError
 from harness.host import image_tag
 from harness.host.engine import runner, volumes
 from harness.host.run import artifact_store as store
-from harness.host.run import collect, verify
+from harness.host.run import collect, inputs, verified, verify
 from harness.host.run.plan import ContainerRecord, RunConfig, Target, labels, limits_for, log_path
 from harness.host.run.profiles import MeasurePass, measure_command, prepare_command
 from harness.schema import SEED_INPUT_SIZE
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from harness.host.engine.connect import Engine
 
 RESULTS_MOUNT = "/mnt/results"
-DATA_MOUNT = "/mnt/data"
 
 
 def prepare(
@@ -49,16 +49,19 @@ def prepare(
         volume = volumes.create_volume(client, f"quantbench-prepare-{run_id}")
         volumes.make_dirs(client, image, volume, store.ARTIFACTS_SUBDIR)
     mounts = [runner.VolumeMount(volume, store.STORE_MOUNT, read_only=False)]
-    data, data_volume = _stage_data(client, image, config.data, run_id, mounts)
+    staged = inputs.stage(client, image, config.model, config.data, run_id)
+    if staged.volume:
+        mounts.append(runner.VolumeMount(staged.volume, inputs.MOUNT, read_only=True))
     spec = runner.ContainerSpec(
         image=image,
         command=prepare_command(
-            config.model,
-            data,
+            staged.model,
+            staged.data,
             config.epochs,
             config.qat_epochs,
             store.CONTAINER_ARTIFACTS,
             config.profile.input_sizes(),
+            config.images,
         ),
         name=f"quantbench-{run_id}-prepare",
         limits=limits_for(client, config),
@@ -74,8 +77,8 @@ def prepare(
             outcome = runner.run_container(client, spec, progress.line, log_file)
             progress.finish(outcome.reason)
     finally:
-        if data_volume:
-            volumes.remove_volume(client, data_volume)
+        if staged.volume:
+            volumes.remove_volume(client, staged.volume)
     record = ContainerRecord("prepare", arch, engine.label, False, outcome)
     if outcome.kind == runner.INTERRUPTED:
         volumes.remove_volume(client, volume)
@@ -97,22 +100,6 @@ def prepare(
 def container_environment(config: RunConfig) -> dict[str, str]:
     """TensorFlow's C++ log is off in the image (TF_CPP_MIN_LOG_LEVEL=3); --verbose turns it on."""
     return {"TF_CPP_MIN_LOG_LEVEL": "0"} if config.verbose else {}
-
-
-def _stage_data(client, image: str, data: str, run_id: str, mounts: list) -> tuple[str, str | None]:
-    """--data for the container; a cifar100:PATH folder is copied into a read-only volume."""
-    kind, _, path = data.partition(":")
-    if kind != "cifar100" or not path:
-        return data, None
-    folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise UserError(
-            f"CIFAR-100 directory {folder} does not exist; pass the unpacked cifar-100-python folder."
-        )
-    volume = volumes.create_volume(client, f"quantbench-data-{run_id}")
-    volumes.upload(client, image, volume, {"cifar100": folder})
-    mounts.append(runner.VolumeMount(volume, DATA_MOUNT, read_only=True))
-    return f"cifar100:{DATA_MOUNT}/cifar100", volume
 
 
 def measure(
@@ -144,6 +131,11 @@ def measure(
         console.print(f"[green]✓[/] {target.arch} on {label}: {step} already complete in run {run_id}")
         skipped = runner.RunOutcome(step, runner.OK, "ok (already complete)", 0, 0.0)
         return ContainerRecord(step, target.arch, label, target.emulated, skipped)
+    check = _check_key(target, measure_pass, config, label) if target.emulated else None
+    if check is not None and not config.reverify and not done:
+        reused = _reuse_verification(check, expected, config, step, console)
+        if reused is not None:
+            return reused
     volume = artifacts_volume or store.ensure_volume(target.client, image, config.artifacts_dir, console)
     results_volume = f"quantbench-results-{run_id}-{target.arch}-{index}"
     volumes.remove_volume(target.client, results_volume)  # one left by a lost engine holds stale files
@@ -152,7 +144,7 @@ def measure(
     title = f"{target.arch} {mode} on {label} b{','.join(map(str, measure_pass.batches))}"
     title += f" t{threads}" if measure_pass.threads else ""
     title += f" {measure_pass.scenario}" if measure_pass.scenario else ""
-    size = measure_pass.input_size
+    size = expected.input_size
     title += f" @{size}×{size}" if size != SEED_INPUT_SIZE else ""
     try:
         volumes.make_dirs(target.client, image, results_volume, "out")
@@ -195,6 +187,8 @@ def measure(
             progress.finish(outcome.reason)
         with runner.sigint_ignored():  # results of an interrupted run are still saved
             record = _collect(target, expected, outcome, results_volume, done, config, step, console)
+            if check is not None and record.finished and record.delivered_all:
+                verified.remember(config.results_dir, check[0], check[1], _stored(config, expected))
     finally:
         volumes.remove_volume(target.client, results_volume)
     style = "green" if record.finished else "red"
@@ -203,6 +197,46 @@ def measure(
         f"{outcome.duration_s:.0f} s, {record.results} results ({record.failed} not ok)"
     )
     return record
+
+
+def _check_key(target: Target, measure_pass: MeasurePass, config: RunConfig, label: str) -> tuple[str, str]:
+    """(the key of an emulated pass's check, the image id it runs): ``verified.check_key``."""
+    image_id = target.client.images.get(image_tag(target.arch)).id
+    command = measure_command(measure_pass, artifacts="", out="", threads=0, host_label=label, run_id="")
+    key = verified.check_key(target.arch, image_id, store.local_key(config.artifacts_dir) or "", command)
+    return key, image_id
+
+
+def _reuse_verification(
+    check: tuple[str, str], expected: collect.Expected, config: RunConfig, step: str, console: Console
+) -> ContainerRecord | None:
+    """This run's results of an emulated pass checked before with the same image and files."""
+    found = verified.earlier(config.results_dir, check[0])
+    if found is None:
+        return None
+    record, earlier = found
+    if {(r.variant, r.batch) for r in earlier} != set(expected.pairs()):
+        return None
+    config.results_dir.mkdir(parents=True, exist_ok=True)
+    for result in earlier:
+        carried = verified.carried_over(result, expected.run_id, record)
+        collect.store(dataclasses.replace(carried, host=expected.host), config.results_dir)
+    console.print(
+        f"[green]✓[/] {expected.arch} outputs verified on {record['date'][:10]} with image "
+        f"{check[1][:19]} (run {record['run_id']}): not run again; --reverify to run again"
+    )
+    outcome = runner.RunOutcome(step, runner.OK, f"ok (verified in run {record['run_id']})", 0, 0.0)
+    reused = ContainerRecord(step, expected.arch, expected.host, True, outcome, results=len(earlier))
+    reused.delivered_all = True
+    return reused
+
+
+def _stored(config: RunConfig, expected: collect.Expected) -> list[schema.Result]:
+    return [
+        schema.load_result(config.results_dir / expected.file_name(variant, batch))
+        for variant, batch in expected.pairs()
+        if (config.results_dir / expected.file_name(variant, batch)).is_file()
+    ]
 
 
 def unmeasured(
@@ -244,7 +278,7 @@ def _expected(
         measure_pass.batches,
         artifacts[measure_pass.input_size],
         measure_pass.scenario,
-        measure_pass.input_size,
+        artifacts[measure_pass.input_size].input_size,  # a user's model: the root set at its own side
     )
 
 

@@ -8,9 +8,10 @@ model as trained, since the inference form's wide 1×1 depthwise convs would
 become hybrid int8-weight ops XNNPACK does not take (measured: 10 ops outside
 the delegate, batch-1 call 1.06 ms instead of 0.62 ms).
 
-Each source model is saved once as a weights-only SavedModel and converted from
+Each source graph is a weights-only SavedModel, saved once and converted from
 there: the Keras converter saves the whole model, optimizer slots too, for every
-variant (measured: 38 s of a 39 s float conversion on a 2-core Zen 3).
+variant (measured: 38 s of a 39 s float conversion on a 2-core Zen 3). A user's
+model is converted as given ("float" and "trained" are the same graph).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.bench.conversion import ConversionSources, save_serving_graph
+from harness.bench.conversion import ConversionSources
+from harness.bench.sources.base import FLOAT, QAT, TRAINED
 from harness.errors import UserError
 from harness.runtime_registry import VariantSpec
 
@@ -50,28 +52,20 @@ def convert(variant: VariantSpec, sources: ConversionSources, target: Path) -> N
         converter.target_spec.supported_types = [tf.float16]
 
     recipes: dict[str, tuple[str, Callable | None]] = {
-        "fp32": ("float_model", None),
-        "dynamic-int8": ("trained", dynamic),
-        "int8": ("float_model", full_int8),
-        "int8-qat": ("qat_model", full_int8),
-        "fp16": ("float_model", fp16),
+        "fp32": (FLOAT, None),
+        "dynamic-int8": (TRAINED, dynamic),
+        "int8": (FLOAT, full_int8),
+        "int8-qat": (QAT, full_int8),
+        "fp16": (FLOAT, fp16),
     }
-    source, configure = recipes[variant.precision]
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(_saved(sources, source)))
+    role, configure = recipes[variant.precision]
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(sources.saved_model(role)))
     if configure:
         configure(converter)
     content = converter.convert()
     if variant.integer_only:
         require_integer(variant.name, content)
     target.write_bytes(content)
-
-
-def _saved(sources: ConversionSources, source: str) -> Path:
-    """The weights-only SavedModel of one of the sources' models, saved on first use."""
-    path = sources.scratch / f"litert-{source}"
-    if not path.is_dir():
-        save_serving_graph(getattr(sources, source), path)
-    return path
 
 
 def require_integer(name: str, model_content: bytes) -> None:

@@ -19,7 +19,6 @@ import json
 from pathlib import Path
 
 from harness.bench.conversion import ConversionSources
-from harness.bench.onnx_export import float_onnx
 from harness.runtime_registry import VariantSpec
 
 MODEL_FILE = "model.xml"
@@ -31,11 +30,11 @@ def convert(variant: VariantSpec, sources: ConversionSources, target: Path) -> N
     """Write one variant's IR folder at ``target``."""
     import openvino as ov
 
-    model = ov.convert_model(str(float_onnx(sources)))
+    model = ov.convert_model(str(sources.onnx()))
     if variant.precision != "fp32":
         import nncf
 
-        images = list(sources.calibration.astype("float32"))
+        images = list(sources.calibration_in(sources.onnx_layout).astype("float32"))
         dataset = nncf.Dataset(images, lambda image: image[None])
         model = nncf.quantize(model, dataset, subset_size=len(images))
     target.mkdir(parents=True)

@@ -67,7 +67,7 @@ def op_profile(
     import openvino as ov
 
     model = core.read_model(str(model_file))  # its own copy: the runner's model keeps its shape
-    model.reshape([batch, 32, 32, 3])
+    model.reshape([batch, *images.shape[1:]])  # the images come in the file's own layout and side
     compiled = core.compile_model(model, "CPU", {**properties, "PERF_COUNT": True})
     request = compiled.create_infer_request()
     request.set_input_tensor(ov.Tensor(np.ascontiguousarray(images[:batch], dtype=np.float32)))

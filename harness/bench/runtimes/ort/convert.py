@@ -1,4 +1,4 @@
-"""ONNX files for ONNX Runtime, from the float model's ONNX export (``onnx_export.py``).
+"""ONNX files for ONNX Runtime, from the float model's ONNX file (a user's as given, or the export).
 
 Static int8 is ``quantize_static`` with min/max calibration on the images LiteRT
 calibrates with, per-channel weights, after ORT's own pre-processing (shape
@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from harness.bench.conversion import ConversionSources
-from harness.bench.onnx_export import INPUT_NAME, float_onnx
 from harness.runtime_registry import VariantSpec
 
 PREPROCESSED_FILE = "float-preprocessed.onnx"
@@ -28,11 +27,11 @@ def convert(variant: VariantSpec, sources: ConversionSources, target: Path) -> N
     """Write one variant's .onnx file at ``target``."""
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
-    exported = float_onnx(sources)
+    exported = sources.onnx()
     if variant.precision == "fp32":
         target.write_bytes(exported.read_bytes())
         return
-    source = _preprocessed(exported, sources.scratch)
+    source = preprocessed(exported, sources.scratch)
     if variant.precision == "dynamic-int8":
         quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
         return
@@ -40,7 +39,7 @@ def convert(variant: VariantSpec, sources: ConversionSources, target: Path) -> N
     quantize_static(
         str(source),
         str(target),
-        _CalibrationImages(sources.calibration),
+        CalibrationImages(sources.onnx_input_name(), sources.calibration_in(sources.onnx_layout)),
         quant_format=QuantFormat.QDQ if qdq else QuantFormat.QOperator,
         activation_type=QuantType.QInt8 if qdq else QuantType.QUInt8,
         weight_type=QuantType.QInt8,
@@ -48,21 +47,23 @@ def convert(variant: VariantSpec, sources: ConversionSources, target: Path) -> N
     )
 
 
-def _preprocessed(exported: Path, scratch: Path) -> Path:
+def preprocessed(exported: Path, scratch: Path, skip_optimization: bool = False) -> Path:
+    """ORT's quantization pre-processing of ``exported`` (shape inference and clean-up), once."""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    path = scratch / PREPROCESSED_FILE
+    path = scratch / (f"{exported.stem}-preprocessed.onnx" if skip_optimization else PREPROCESSED_FILE)
     if not path.is_file():
-        quant_pre_process(str(exported), str(path))
+        quant_pre_process(str(exported), str(path), skip_optimization=skip_optimization)
     return path
 
 
-class _CalibrationImages:
+class CalibrationImages:
     """ORT's CalibrationDataReader protocol: one image per call, then None."""
 
-    def __init__(self, images: np.ndarray) -> None:
+    def __init__(self, input_name: str, images: np.ndarray) -> None:
+        self._input_name = input_name
         self._images: Iterator[np.ndarray] = iter(images.astype(np.float32))
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         image = next(self._images, None)
-        return None if image is None else {INPUT_NAME: image[None]}
+        return None if image is None else {self._input_name: image[None]}

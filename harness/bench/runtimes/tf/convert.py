@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from harness.bench.conversion import ConversionSources, save_serving_graph
+from harness.bench.conversion import ConversionSources
+from harness.bench.sources.base import FLOAT, QAT
 from harness.runtime_registry import VariantSpec
 
 
 def convert(variant: VariantSpec, sources: ConversionSources, target: Path) -> None:
-    model = sources.qat_model if variant.precision == "fakequant" else sources.float_model
-    save_serving_graph(model, target)
+    shutil.copytree(sources.saved_model(QAT if variant.precision == "fakequant" else FLOAT), target)
