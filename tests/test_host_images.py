@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
+import zipfile
 
 import pytest
 
@@ -15,15 +15,32 @@ from harness.host.images import build as images
 from harness.host.images.wheelhouse import LockedWheel
 
 
+def make_wheel(cache, name: str, files: dict[str, str]) -> LockedWheel:
+    """A real (tiny) pure-Python wheel in cache."""
+    filename = f"{name}-1-py3-none-any.whl"
+    info = f"{name}-1.dist-info"
+    contents = {
+        **files,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{path},,\n" for path in contents) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(cache / filename, "w") as archive:
+        for path, text in contents.items():
+            archive.writestr(path, text)
+        archive.writestr(f"{info}/RECORD", record)
+    digest = hashlib.sha256((cache / filename).read_bytes()).hexdigest()
+    return LockedWheel(name, "1", filename, digest)
+
+
 def make_tree(tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
-    wheels = []
-    for name in ("alpha", "beta"):
-        path = cache / f"{name}-1-py3-none-any.whl"
-        path.write_bytes(name.encode())
-        wheels.append(LockedWheel(name, "1", path.name, hashlib.sha256(name.encode()).hexdigest()))
-    (cache / "stale-0-py3-none-any.whl").write_bytes(b"old")
+    wheels = [
+        make_wheel(cache, "alpha", {"alpha/__init__.py": "A = 1\n", "alpha/tests/__init__.py": ""}),
+        make_wheel(cache, "beta", {"beta/__init__.py": "B = 2\n"}),
+    ]
+    make_wheel(cache, "stale", {"stale/__init__.py": ""})  # in the cache, not in the lock
     harness = tmp_path / "harness"
     (harness / "host" / "__pycache__").mkdir(parents=True)
     (harness / "__init__.py").write_text("")
@@ -31,12 +48,10 @@ def make_tree(tmp_path):
     (harness / "host" / "__pycache__" / "cli.cpython-311.pyc").write_bytes(b"pyc")
     (harness / "stray.pyc").write_bytes(b"pyc")
     lock = tmp_path / "lock-amd64.txt"
-    lock.write_text("# lock\n")
+    lock.write_text("# lock\n" + "".join(w.requirement_line() + "\n" for w in wheels))
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("FROM scratch\n")
-    tool = tmp_path / "strip_elf.py"
-    tool.write_text("")
-    return cache, wheels, harness, lock, dockerfile, tool
+    return cache, wheels, harness, lock, dockerfile, images.BUILD_TOOLS[0]
 
 
 def test_each_context_holds_exactly_what_its_build_reads(tmp_path):
@@ -51,15 +66,13 @@ def test_each_context_holds_exactly_what_its_build_reads(tmp_path):
     def files(context):
         return sorted(str(path.relative_to(context)) for path in context.rglob("*") if path.is_file())
 
-    assert files(deps) == [
-        "Dockerfile",
-        "lock.txt",
-        "strip_elf.py",
-        "wheels/alpha-1-py3-none-any.whl",
-        "wheels/beta-1-py3-none-any.whl",
-    ]
-    # hard links: the gigabyte of wheels is not copied
-    assert os.path.samefile(deps / "wheels" / wheels[0].filename, cache / wheels[0].filename)
+    unpacked = [f for f in files(deps) if "__pycache__" not in f]
+    # the venv's packages made here from the locked wheels only: no wheel, no stale package, no tests
+    assert unpacked[0] == "Dockerfile" and "site-packages/alpha/__init__.py" in unpacked
+    assert "site-packages/beta/__init__.py" in unpacked
+    assert not any(f.endswith(".whl") or "stale" in f or "/tests/" in f for f in unpacked)
+    if images.can_compile_here():  # bytecode written here, as CPython 3.11 reads it in the image
+        assert any(f.startswith("site-packages/alpha/__pycache__/__init__.cpython-311") for f in files(deps))
     assert files(final) == ["Dockerfile", "harness/__init__.py", "harness/host/cli.py"]
 
 

@@ -121,3 +121,23 @@ def test_adaptive_rounds_watch_verdict_and_headline_pairs_and_stop_when_narrow()
     wide = rounds.too_wide(watched, noisy, policy)
     assert [(c.reference, c.candidate) for c in wide] == [("ort-fp32", "ort-int8")]
     assert rounds.next_round(wide) == {"ort-fp32": (1,), "ort-int8": (1,)}
+
+
+def test_int8_variants_within_the_noise_of_the_fastest_are_watched_too():
+    timed = ["tflite-fp32", "tflite-dynamic", "tflite-int8", "tflite-int8-qat", "ort-fp32", "ort-int8"]
+    noisy = {  # three LiteRT int8 files within ~3 % of each other, in rounds that spread 10 %
+        ("tflite-int8", 1): timings_by_round([0.60e-3, 0.66e-3, 0.58e-3, 0.63e-3], seed=1),
+        ("tflite-int8-qat", 1): timings_by_round([0.61e-3, 0.64e-3, 0.60e-3, 0.66e-3], seed=2),
+        ("tflite-dynamic", 1): timings_by_round([0.62e-3, 0.60e-3, 0.65e-3, 0.61e-3], seed=3),
+        ("ort-int8", 1): timings_by_round([1.8e-3] * 4, seed=4),  # measurably slower: not a near-tie
+        ("tflite-fp32", 1): timings_by_round([3.0e-3] * 4, seed=5),
+        ("ort-fp32", 1): timings_by_round([2.6e-3] * 4, seed=6),
+    }
+    pairs = {(c.reference, c.candidate) for c in rounds.watched(timed, [1], noisy)}
+    assert {("ort-fp32", v) for v in ("tflite-int8", "tflite-int8-qat", "tflite-dynamic")} <= pairs
+    assert ("ort-fp32", "ort-int8") in pairs  # its runtime's verdict pair is ("ort-fp32", "ort-int8") anyway
+    assert ("tflite-fp32", "tflite-int8-qat") not in pairs  # only the fastest float32 is near itself
+    medians = {v: sorted(t for g in noisy[(v, 1)].values() for t in g)[8] for v in timed}
+    near = rounds.near_fastest(["tflite-int8", "tflite-int8-qat", "tflite-dynamic", "ort-int8"], medians,
+                               {v: noisy[(v, 1)] for v in timed})  # fmt: skip
+    assert "ort-int8" not in near and len(near) == 3

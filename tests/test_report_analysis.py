@@ -5,6 +5,7 @@ import re
 import pytest
 
 from harness.report.analysis import GATE_FAIL, GATE_PASS, GATE_UNKNOWN, build_tables, kernel_flags, speedup
+from harness.report.headline import build_headlines
 from harness.report.isa import isa_label
 from harness.report.stats import FASTER, NO_DIFFERENCE, SLOWER
 from harness.report.verdicts import (
@@ -294,3 +295,50 @@ def test_the_accuracy_line_carries_the_paired_mcnemar_tests():
     int8.paired_correctness = {"tflite-fp32": {"only_reference_right": 9, "only_variant_right": 1}}
     [verdict] = verdicts_of(results)
     assert "vs tflite-fp32: 9 worse, 1 better, McNemar p=0.021 (differs significantly)" in verdict.text
+
+
+def _scaled_rounds(results, variant: str, factors: dict[int, float]) -> None:
+    """Scale variant's timings of each process round by factors[round] (the others as they are)."""
+    row = next(r for r in results if r.variant == variant)
+    row.timings_s = [t * factors.get(p, 1.0) for t, p in zip(row.timings_s, row.timing_process, strict=True)]
+
+
+def test_rounds_that_agree_on_the_side_but_not_on_the_ratio_claim_the_side_only():
+    # every round finds int8 faster, by 1.27x or 2.5x in turn (its processes ran 2x apart): no centre
+    results = machine_results(rounds=8)
+    _scaled_rounds(results, "tflite-int8", {p: (0.5 if p % 2 else 1.0) for p in range(8)})
+    [verdict] = verdicts_of(results)
+    assert verdict.outcome == FASTER and verdict.side is not None, verdict.text
+    assert verdict.side.agreeing == verdict.side.rounds == 8 and verdict.side.p_value < 0.05
+    assert "faster than float32 LiteRT at batch 8, 4 threads in every round (round ratios" in verdict.text
+    assert "the magnitude is withheld: the rounds disagree" in verdict.text
+    assert verdict.side.low < 1.5 < 2.3 < verdict.side.high  # the range of round ratios
+
+
+def test_rounds_that_disagree_on_the_side_still_get_no_claim():
+    # int8 is 1.27x faster in half the rounds and 1.5x slower in the others (its processes moved 1.9x)
+    results = machine_results(rounds=8)
+    _scaled_rounds(results, "tflite-int8", {p: (1.9 if p % 2 else 1.0) for p in range(8)})
+    [verdict] = verdicts_of(results)
+    assert verdict.outcome == UNSTABLE and verdict.side is None, verdict.text
+    assert "no speed claim" in verdict.text and "faster than" not in verdict.text
+
+
+def test_six_of_seven_rounds_on_one_side_is_not_enough():
+    from harness.intervals import round_side, sign_test_p
+
+    assert round_side([2.0, 3.0, 2.5, 4.0, 1.9, 3.1, 0.9]) is None  # p = 0.125
+    assert sign_test_p(7, 7) == pytest.approx(2 / 128) and round_side([2.0] * 7 + [4.0]).faster
+    assert round_side([0.5, 0.3, 0.45, 0.6, 0.2, 0.4]).faster is False  # all slower: p = 0.031
+
+
+def test_the_headline_names_the_int8_variants_within_the_fastest_ones_interval():
+    results = machine_results(rounds=6, variants=["tflite-fp32", "tflite-int8", "tflite-int8-qat"])
+    qat = next(r for r in results if r.variant == "tflite-int8-qat")
+    int8 = next(r for r in results if r.variant == "tflite-int8")
+    wobble = [1.03, 0.98, 1.02, 0.99, 1.04, 0.97]  # per round: 1 % apart on average, 3 % either way
+    qat.timings_s = [t * wobble[p] for t, p in zip(int8.timings_s, int8.timing_process, strict=True)]
+    qat.timing_process, qat.timing_round = int8.timing_process, int8.timing_round
+    [headline] = build_headlines(build_tables(results), results)
+    assert headline.near_ties == ["tflite-int8-qat"], headline.text
+    assert "within the fastest's interval: tflite-int8-qat" in headline.text

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from harness.intervals import group_by_round, median_by_round, medians_disagreement
+from harness.intervals import RoundSide, group_by_round, median_by_round, medians_disagreement, round_side
 from harness.report import fmt
 from harness.report.accuracy_test import AccuracyTest, accuracy_tests
 from harness.report.isa import isa_label
@@ -265,6 +265,17 @@ def _warnings(result: Result) -> list[str]:
 def unstable_reasons(row: Row) -> list[str]:
     """The warnings that make a row's timings untrustworthy for any speed claim."""
     return [w for w in row.warnings if w.startswith("CPU throttled")]
+
+
+def agreed_side(reference: Row, candidate: Row) -> RoundSide | None:
+    """The side the rounds of reference vs candidate agree on by a sign test, or None."""
+    rounds = sorted(set(reference.round_medians_s) & set(candidate.round_medians_s))
+    ratios = [
+        reference.round_medians_s[r] / candidate.round_medians_s[r]
+        for r in rounds
+        if candidate.round_medians_s[r] > 0
+    ]
+    return round_side(ratios)
 
 
 def round_instability(reference: Row, candidate: Row) -> str:

@@ -12,15 +12,17 @@ bootstrap as every speed-up; it does not correct for having picked the fastest.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from harness.intervals import RoundSide
 from harness.report import fmt
 from harness.report.analysis import GATE_FAIL, MachineTable, Row, Setting, speedup
-from harness.report.stats import RatioInterval
+from harness.report.stats import FASTER, SLOWER, RatioInterval
 from harness.report.verdicts import (
     NO_SPEED_VERDICT,
     NO_VERDICT,
     UNSTABLE,
+    direction_only,
     setting_text,
     speed_claim,
     unstable_notes,
@@ -45,6 +47,8 @@ class Headline:
     float_variant: str | None = None
     speedup: RatioInterval | None = None
     input_size: int = SEED_INPUT_SIZE
+    side: RoundSide | None = None  # the side alone: the rounds agree on it, not on a ratio
+    near_ties: list[str] = field(default_factory=list)  # variants within the fastest's interval
 
     @property
     def setting(self) -> Setting:
@@ -69,8 +73,35 @@ def build_headlines(tables: Sequence[MachineTable], results: Sequence[Result]) -
             def result_of(row: Row, table: MachineTable = table) -> Result | None:
                 return by_key.get((table.host, table.arch, table.emulated, row.variant, *row.setting))
 
-            headlines.append(_headline(table, setting, int8, base, result_of(int8), result_of(base)))
+            headline = _headline(table, setting, int8, base, result_of(int8), result_of(base))
+            if table.emulated is False:
+                int8_rows = [
+                    r for r in rows if r.precision in INT8_PRECISIONS and r.accuracy_gate != GATE_FAIL
+                ]
+                headline.near_ties = _near(int8, int8_rows, result_of) + _near(
+                    base, [r for r in rows if r.precision == FLOAT32], result_of
+                )
+                if headline.near_ties and headline.outcome not in (NO_VERDICT, UNSTABLE):
+                    headline.text += (
+                        f"; within the fastest's interval: {', '.join(headline.near_ties)} (picking the "
+                        "fastest of near-ties is not corrected for)"
+                    )
+            headlines.append(headline)
     return headlines
+
+
+def _near(fastest: Row, rows: list[Row], result_of) -> list[str]:
+    """The rows not measurably slower than the fastest: their paired interval against it touches 1."""
+    best = result_of(fastest)
+    near = []
+    for row in rows:
+        other = result_of(row)
+        if row is fastest or other is None or best is None or row.p50_s is None:
+            continue
+        interval = speedup(other, best)
+        if interval is None or not interval.has_interval or interval.low <= 1.0:
+            near.append(row.variant)
+    return near
 
 
 def _fastest(rows) -> Row | None:
@@ -103,6 +134,15 @@ def _headline(
         headline.text = f"{where}: {NO_VERDICT}, too few timings ({pair}: {fmt.ratio(ratio)})"
         return headline
     unstable = unstable_notes(int8, base)
+    side = direction_only(int8, base, unstable)
+    if side is not None:
+        headline.outcome, headline.side = (FASTER if side.faster else SLOWER), side
+        headline.text = (
+            f"{where}: fastest int8 vs fastest float32, any runtime: "
+            f"{side.describe(_name(int8), _name(base))}; the magnitude is withheld: "
+            f"{unstable[0].removeprefix('unstable: ').rstrip('.')}"
+        )
+        return headline
     if unstable:
         headline.outcome = UNSTABLE
         headline.text = f"{where}: {UNSTABLE}, no speed claim ({pair}: {fmt.ratio(ratio)}; {unstable[0]})"

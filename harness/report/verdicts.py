@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from harness.intervals import RoundSide
 from harness.report import fmt
 from harness.report.analysis import (
     GATE_FAIL,
@@ -19,6 +20,7 @@ from harness.report.analysis import (
     MachineTable,
     Row,
     Setting,
+    agreed_side,
     round_instability,
     unstable_reasons,
 )
@@ -51,6 +53,8 @@ class Verdict:
     causes: list[str] = field(default_factory=list)
     runtime: str = ""  # the registry name of the runtime whose int8 and float32 are compared
     input_size: int = SEED_INPUT_SIZE
+    # the side alone (FASTER/SLOWER, the magnitude withheld): the rounds agree on it, not on a ratio
+    side: RoundSide | None = None
 
     @property
     def setting(self) -> Setting:
@@ -180,6 +184,19 @@ def _verdict(table: MachineTable, runtime: RuntimeSpec, setting: Setting) -> Ver
         )
         return verdict
     unstable = unstable_notes(int8, base)
+    side = direction_only(int8, base, unstable)
+    if side is not None:
+        name = _verdict_name(runtime, int8.variant)
+        verdict.outcome, verdict.speedup, verdict.side = (
+            (FASTER if side.faster else SLOWER),
+            int8.speedup,
+            side,
+        )
+        verdict.text = (
+            f"{head}{side.describe(name, f'{float_name} {where}')}; the magnitude is withheld: "
+            f"{unstable[0].removeprefix('unstable: ').rstrip('.')}; {accuracy}"
+        )
+        return verdict
     if unstable:
         verdict.outcome = UNSTABLE
         verdict.speedup = int8.speedup
@@ -207,6 +224,15 @@ def speed_claim(subject: str, reference: str, ratio: RatioInterval) -> str:
     if ratio.direction == SLOWER:
         return f"{subject} is {fmt.ratio(invert(ratio))} slower than {reference}"
     return f"{subject} vs {reference}: {NO_DIFFERENCE} ({fmt.ratio(ratio)})"
+
+
+def direction_only(candidate: Row, reference: Row, unstable: list[str]) -> RoundSide | None:
+    """The side a claim may still take when its rounds have no common ratio but agree on which
+    side is faster (a sign test over the rounds); None when anything else withholds it (a side was
+    throttled) or the rounds disagree on the side as well."""
+    if not unstable or any(not note.startswith("unstable: the rounds disagree") for note in unstable):
+        return None
+    return agreed_side(reference, candidate)
 
 
 def unstable_notes(candidate: Row, reference: Row) -> list[str]:

@@ -135,10 +135,12 @@ def stream_build(
     labels: dict[str, str] | None = None,
     nocache: bool = False,
     log_path: Path | None = None,
+    cpu_shares: int | None = None,
 ) -> BuildOutcome:
     """Build context_dir into tag for platform, showing progress; UserError on failure.
 
     No network inside the build (network_mode none): the context carries everything.
+    ``cpu_shares``: the build's RUN steps' CPU weight (low for background builds).
     """
     import docker
 
@@ -164,6 +166,7 @@ def stream_build(
                 decode=True,
                 use_config_proxy=False,
                 timeout=LONG_TIMEOUT_S,
+                container_limits={"cpushares": cpu_shares} if cpu_shares else None,
             )
             for chunk in stream:
                 before = log.step_label()

@@ -22,6 +22,7 @@ from harness.errors import UserError
 from harness.host import CACHE_DIR, arch_of_machine, docker_platform
 from harness.host.engine.builder import image_architecture, stream_build
 from harness.host.engine.emulation import ensure_binfmt
+from harness.host.images import priority
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -90,8 +91,10 @@ def ensure_base_image(
     *,
     kind: str = "auto",
     rebuild: bool = False,
+    background: bool = False,
 ) -> str:
-    """Return the tag of arch's base image, making it when missing (see the module doc)."""
+    """Return the tag of arch's base image, making it when missing (see the module doc);
+    ``background``: debootstrap at the lowest CPU priority."""
     client = engine.client
     tag = base_tag(arch)
     present = image_architecture(client, tag)
@@ -109,7 +112,7 @@ def ensure_base_image(
         )
     tarball = BASE_CACHE / f"{SUITE}-{arch}-rootfs.tar"
     if rebuild or not tarball.exists():
-        bootstrap_rootfs(arch, tarball, console)
+        bootstrap_rootfs(arch, tarball, console, background=background)
     else:
         console.print(f"[green]✓[/] rootfs {tarball.name} present (reused)")
     build_from_rootfs(client, arch, tarball, console)
@@ -136,7 +139,7 @@ def _pull_official(client: docker.DockerClient, arch: str, tag: str, console: Co
     return True
 
 
-def bootstrap_rootfs(arch: str, tarball: Path, console: Console) -> float:
+def bootstrap_rootfs(arch: str, tarball: Path, console: Console, background: bool = False) -> float:
     """debootstrap a bookworm rootfs for arch and tar it to tarball; return the seconds spent."""
     if os.geteuid() != 0:
         raise UserError("debootstrap needs root: rerun as root (sudo), or make a registry reachable.")
@@ -155,8 +158,11 @@ def bootstrap_rootfs(arch: str, tarball: Path, console: Console) -> float:
         log_path.open("w") as log_file,
         console.status(f"debootstrap {SUITE} {arch}") as status,
     ):
+        lowest = priority.lowest() if background else None
+        if lowest is not None and lowest.why_not:
+            console.print(f"[yellow]![/] {lowest.why_not}")
         process = subprocess.Popen(
-            debootstrap_command(arch, rootfs),
+            lowest.command(debootstrap_command(arch, rootfs)) if lowest else debootstrap_command(arch, rootfs),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 import os
 import shutil
 from pathlib import Path
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from harness.errors import UserError
 from harness.host import CACHE_DIR, REPO_ROOT, docker_platform, image_tag
+from harness.host.images.host_venv import can_compile_here
+from harness.host.images.priority import BACKGROUND_CPU_SHARES
 from harness.host.images.wheelhouse import LockedWheel, ensure_wheels, lock_path, read_lock, sha256_of
 
 if TYPE_CHECKING:
@@ -31,7 +34,8 @@ if TYPE_CHECKING:
 
 DOCKERFILE = REPO_ROOT / "docker" / "Dockerfile"
 DEPS_DOCKERFILE = REPO_ROOT / "docker" / "Dockerfile.deps"
-BUILD_TOOLS = (REPO_ROOT / "docker" / "strip_elf.py",)  # run inside the build, copied into the context
+# run on the host while the deps context is made (host_venv.py); part of the deps image's key
+BUILD_TOOLS = (REPO_ROOT / "docker" / "strip_elf.py", REPO_ROOT / "harness" / "host" / "images" / "host_venv.py")
 HARNESS_DIR = REPO_ROOT / "harness"
 CONTEXT_DIR = CACHE_DIR / "context"
 DEPS_REPOSITORY = "quantbench-deps"
@@ -59,24 +63,18 @@ def assemble_deps_context(
     lock_file: Path | None = None,
     dockerfile: Path = DEPS_DOCKERFILE,
     build_tools: tuple[Path, ...] = BUILD_TOOLS,
+    background: bool = False,
 ) -> Path:
-    """Fill destination (emptied first) with exactly what the deps build reads.
+    """Fill destination (emptied first) with exactly what the deps build reads: the Dockerfile and
+    the venv's site-packages made on the host from the locked wheels only (``host_venv``), so a
+    stale wheel in the cache cannot slip into the image."""
+    from harness.host.images.host_venv import build_site_packages
 
-    Wheels are hard-linked from the cache (copied across file systems); only the
-    locked ones go in, so a stale wheel in the cache cannot slip into the image.
-    """
+    del wheels  # the lock names them; pip takes exactly those, hash-checked, from wheel_dir
     _fresh(destination)
-    (destination / "wheels").mkdir()
     shutil.copy2(dockerfile, destination / "Dockerfile")
-    shutil.copy2(lock_file or lock_path(arch), destination / "lock.txt")
-    for tool in build_tools:
-        shutil.copy2(tool, destination / tool.name)
-    for wheel in wheels:
-        source = wheel_dir / wheel.filename
-        try:
-            os.link(source, destination / "wheels" / wheel.filename)
-        except OSError:
-            shutil.copy2(source, destination / "wheels" / wheel.filename)
+    strip_tool = next(tool for tool in build_tools if tool.name == "strip_elf.py")
+    build_site_packages(arch, lock_file or lock_path(arch), wheel_dir, destination, strip_tool, background)
     return destination
 
 
@@ -115,8 +113,10 @@ def build_image(
     nocache: bool = False,
     tag: str | None = None,
     harness_dir: Path = HARNESS_DIR,
+    background: bool = False,
 ) -> BuildOutcome:
-    """Build quantbench:<arch> (or tag): the deps image when its inputs changed, then harness/."""
+    """Build quantbench:<arch> (or tag): the deps image when its inputs changed, then harness/;
+    ``background``: at the lowest CPU priority, beside work on the way to the first answer."""
     from harness.host.engine.builder import image_architecture, image_id, stream_build
     from harness.host.engine.emulation import ensure_emulation
 
@@ -124,7 +124,7 @@ def build_image(
     client = engine.client
     tag = tag or image_tag(arch)
     previous = image_id(client, tag)
-    deps = ensure_deps_image(engine, arch, console, base_kind=base_kind, rebuild=nocache)
+    deps = ensure_deps_image(engine, arch, console, base_kind=base_kind, rebuild=nocache, background=background)
     slug = tag.replace(":", "-").replace("/", "-")  # one context per tag: builds may overlap
     context = assemble_harness_context(CONTEXT_DIR / slug, harness_dir=harness_dir)
     outcome = stream_build(
@@ -137,6 +137,7 @@ def build_image(
         labels={"org.opencontainers.image.title": "quantbench", "org.quantbench.arch": arch},
         nocache=nocache,
         log_path=CONTEXT_DIR / f"build-{slug}.log",
+        cpu_shares=BACKGROUND_CPU_SHARES if background else None,
     )
     shutil.rmtree(context)
     built_arch = image_architecture(client, tag)
@@ -153,27 +154,45 @@ def build_image(
 
 
 def ensure_deps_image(
-    engine: Engine, arch: str, console: Console, *, base_kind: str = "auto", rebuild: bool = False
+    engine: Engine,
+    arch: str,
+    console: Console,
+    *,
+    base_kind: str = "auto",
+    rebuild: bool = False,
+    background: bool = False,
 ) -> str:
-    """The tag of arch's deps image, built when missing or made from other inputs."""
+    """The tag of arch's deps image, built when missing or made from other inputs.
+
+    When the base image must be made first (debootstrap: a minute natively, minutes under
+    QEMU), the packages are unpacked on the host meanwhile, in a thread: their image is
+    certainly out of date then, since its base is new.
+    """
     import docker
-    from harness.host.engine.builder import image_id, stream_build
-    from harness.host.images.base_image import ensure_base_image
+    from harness.host.engine.builder import image_architecture, image_id, stream_build
+    from harness.host.images.base_image import base_tag, ensure_base_image
 
     client = engine.client
     tag = deps_tag(arch)
-    base = ensure_base_image(engine, arch, console, kind=base_kind)
-    modules = import_check(arch, engine)
-    key = deps_key(arch, str(image_id(client, base)), modules["IMPORT_CHECK"])
+    folder = CONTEXT_DIR / f"deps-{arch}"
+    context = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deps-context") as pool:
+        early = None
+        if image_architecture(client, base_tag(arch)) != arch:
+            early = pool.submit(_deps_context, arch, console, folder, background)
+        base = ensure_base_image(engine, arch, console, kind=base_kind, background=background)
+        if early is not None:
+            context = early.result()
+    modules = {**import_check(arch, engine), "COMPILE": "0" if can_compile_here() else "1"}
+    key = deps_key(arch, str(image_id(client, base)), modules["IMPORT_CHECK"] + modules["COMPILE"])
     try:
         built_from = client.images.get(tag).labels.get(DEPS_KEY_LABEL)
     except docker.errors.ImageNotFound:
         built_from = None
     if built_from == key and not rebuild:
+        shutil.rmtree(folder, ignore_errors=True)
         return tag
-    wheels = read_lock(arch)
-    wheel_dir = ensure_wheels(arch, console)
-    context = assemble_deps_context(arch, wheels, wheel_dir, CONTEXT_DIR / f"deps-{arch}")
+    context = context or _deps_context(arch, console, folder, background)
     try:
         stream_build(
             client,
@@ -185,17 +204,23 @@ def ensure_deps_image(
             labels={
                 "org.quantbench.arch": arch,
                 "org.quantbench.base": base,
-                "org.quantbench.lock-sha256": sha256_of(context / "lock.txt"),
+                "org.quantbench.lock-sha256": sha256_of(lock_path(arch)),
                 DEPS_KEY_LABEL: key,
             },
             nocache=rebuild,
             log_path=CONTEXT_DIR / f"build-deps-{arch}.log",
+            cpu_shares=BACKGROUND_CPU_SHARES if background else None,
         )
     finally:
         shutil.rmtree(context, ignore_errors=True)
         # The wheel stage is the build's cache only: the deps image's labels are the cache now.
         remove_stale_images(client, arch, [], stages=True)
     return tag
+
+
+def _deps_context(arch: str, console: Console, folder: Path, background: bool) -> Path:
+    wheel_dir = ensure_wheels(arch, console)
+    return assemble_deps_context(arch, read_lock(arch), wheel_dir, folder, background=background)
 
 
 def import_check(arch: str, engine: Engine) -> dict[str, str]:

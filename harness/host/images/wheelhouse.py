@@ -44,6 +44,9 @@ MANYLINUX_TAGS = (
     "manylinux_2_36",
 )
 BENCH_REQUIREMENTS = REQUIREMENTS_DIR / "bench.txt"
+# Packages locked without their declared dependencies (the file says why for each): their own wheel
+# only, resolved for the arch with --no-deps; what they import must be in bench.txt.
+NO_DEPS_REQUIREMENTS = REQUIREMENTS_DIR / "bench-nodeps.txt"
 WHEEL_CACHE = CACHE_DIR / "wheels"
 # The x86_64 `tensorflow` wheel is a CUDA build (572 MB, 1.9 GB installed); the
 # same release as `tensorflow-cpu` is 274 MB. tf_keras requires "tensorflow", which
@@ -99,13 +102,14 @@ def target_options(arch: str) -> list[str]:
 
 
 def resolve_command(
-    arch: str, requirements: list[str], report: Path, target: Path, index_url: str
+    arch: str, requirements: list[str], report: Path, target: Path, index_url: str, no_deps: bool = False
 ) -> list[str]:
     """pip's dry-run resolution for arch, writing a JSON installation report."""
     return [
         sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
         "--quiet", "--report", str(report), "--target", str(target),
-        "--index-url", index_url, *target_options(arch), *requirements,
+        "--index-url", index_url, *target_options(arch), *(["--no-deps"] if no_deps else []),
+        *requirements,
     ]  # fmt: skip
 
 
@@ -235,11 +239,15 @@ def requirement_lines(path: Path, arch: str | None = None) -> list[str]:
 
 
 def resolve(
-    arch: str, requirements: list[str], index_url: str, constraints: list[LockedWheel] = ()
+    arch: str,
+    requirements: list[str],
+    index_url: str,
+    constraints: list[LockedWheel] = (),
+    no_deps: bool = False,
 ) -> list[LockedWheel]:
     """Resolve requirements for arch with pip's dry run; UserError with pip's reason on failure.
 
-    constraints pins versions without adding packages.
+    constraints pins versions without adding packages; no_deps takes the named wheels alone.
     """
     with tempfile.TemporaryDirectory(prefix="quantbench-lock-") as temp:
         report = Path(temp) / "report.json"
@@ -247,7 +255,7 @@ def resolve(
             constraint_file = Path(temp) / "constraints.txt"
             constraint_file.write_text("".join(f"{w.name}=={w.version}\n" for w in constraints))
             requirements = [*requirements, "--constraint", str(constraint_file)]
-        command = resolve_command(arch, requirements, report, Path(temp) / "target", index_url)
+        command = resolve_command(arch, requirements, report, Path(temp) / "target", index_url, no_deps)
         done = subprocess.run(command, capture_output=True, text=True, env=pip_environment(), check=False)
         if done.returncode != 0:
             reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -272,6 +280,12 @@ def write_lock(arch: str, console: Console, index_url: str = "https://pypi.org/s
                 f"{original} replaced by {replacement}=={pinned} (same release, CPU-only build); "
                 f"it provides the `{original}` module other packages require"
             )
+        alone = requirement_lines(NO_DEPS_REQUIREMENTS, arch) if NO_DEPS_REQUIREMENTS.exists() else []
+        if alone:
+            extra = resolve(arch, alone, index_url, no_deps=True)
+            wheels = sorted(wheels + extra, key=lambda wheel: wheel.name)
+            names = ", ".join(wheel.name for wheel in extra)
+            notes.append(f"{names}: without their declared dependencies ({NO_DEPS_REQUIREMENTS.name} says why)")
     path = lock_path(arch)
     path.write_text(render_lock(arch, wheels, notes))
     return path
