@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 # What a row's kernel computed in. "convert" is quantize/dequantize/requantize work;
-# "int8" an integer kernel; everything else (fp32, bf16, fp16, "mixed" for a stage that
+# "int8" an int8 kernel; everything else (fp32, bf16, fp16, int16, "mixed" for a stage that
 # holds both) is outside the integer kernels.
 PRECISION_INT8 = "int8"
+PRECISION_INT16 = "int16"  # LiteRT 16x8: int16 activations, int8 weights (no int8 kernel)
 PRECISION_CONVERT = "convert"
 PRECISION_FP32 = "fp32"
 PRECISION_MIXED = "mixed"

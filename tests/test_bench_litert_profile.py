@@ -13,13 +13,22 @@ from harness.bench import manifest as mf
 from harness.bench.eval_set import batch_images, load_eval_set
 from harness.bench.runtimes import load_runner
 from harness.bench.runtimes.litert.profile import (
+    Stage,
     cut_after,
     plan_stages,
     read_graph,
     stage_differences,
     stage_in_name,
+    stage_row,
 )
-from harness.op_profile import METHOD_STAGES, PRECISION_FP32, PRECISION_INT8
+from harness.op_profile import (
+    METHOD_STAGES,
+    PRECISION_CONVERT,
+    PRECISION_FP32,
+    PRECISION_INT8,
+    PRECISION_INT16,
+    PRECISION_MIXED,
+)
 
 STAGES = ["stem", "conv2", "conv3", "conv4", "conv5", "head"]
 
@@ -153,7 +162,14 @@ def test_plan_inherits_unnamed_ops_and_refuses_lost_names():
         ("conv2", 4, (0, 3, 4)),  # the weight's DEQUANTIZE counts where it is used
         ("head", None, (5, 6)),
     ]
-    assert "do not name the model's stages" in plan_stages(ops, {}, {0})
+    # names that say nothing of stages (a user's model): runs of equal op counts, named by index
+    parts = plan_stages(ops, {}, {0})
+    assert [(s.name, s.end_op, s.ops) for s in parts] == [
+        ("ops 1-2", 2, (1, 2)),
+        ("ops 3-3", 3, (0, 3)),
+        ("ops 4-5", 5, (4, 5)),
+        ("ops 6-6", None, (6,)),
+    ]
     shuffled = names | {4: "m/conv1_conv/x"}
     assert "does not follow the stages" in plan_stages(ops, shuffled, {0})
 
@@ -163,3 +179,26 @@ def test_stage_differences_never_negative_and_sum_to_the_full_model():
     # The second prefix timed slower than the third: noise, lowered to the third's time.
     assert stage_differences([1.0, 4.0, 3.5, 6.0]) == [1.0, 2.5, 0.0, 2.5]
     assert sum(stage_differences([2.0, 1.0, 5.0])) == 5.0
+
+
+def test_a_16x8_stage_is_int16_not_fp32_and_a_stage_of_two_kinds_is_mixed():
+    """16x8 files compute in int16 activations: the stage says int16 (outside the int8
+    kernels), not fp32; a stage holding int8 and float compute ops is mixed; converts and
+    shape ops do not decide a stage's precision."""
+    dtypes = {0: np.int16, 1: np.int8, 2: np.float32, 3: np.int32, 4: np.int16}
+    ops = [
+        {"op_name": "CONV_2D", "outputs": [0]},
+        {"op_name": "CONV_2D", "outputs": [1]},
+        {"op_name": "ADD", "outputs": [2]},
+        {"op_name": "SHAPE", "outputs": [3]},
+        {"op_name": "QUANTIZE", "outputs": [4]},
+    ]
+
+    def precision(*indices: int) -> str:
+        return stage_row(Stage("conv2", None, indices), 1.0, ops, dtypes, "XNNPACK").precision
+
+    assert precision(0, 3, 4) == PRECISION_INT16
+    assert precision(1, 3, 4) == PRECISION_INT8
+    assert precision(2, 3) == PRECISION_FP32
+    assert precision(1, 2) == PRECISION_MIXED
+    assert precision(3, 4) == PRECISION_CONVERT

@@ -2,8 +2,10 @@
 
 LiteRT's Python API has no per-op timer (no profiler binding; XNNPACK times its operators
 only for a C++ profiler), so this is the closest honest substitute: the file is cut after the
-last operator of each stage (stem, conv2..convN, head), that operator's output becomes the
-graph's output and every later operator is dropped. Nothing is reconverted: the cut changes
+last operator of each stage (stem, conv2..convN, head: the built-in ResNet's, from its tensor
+names; a model whose names say nothing of stages, a user's, is cut into ``PARTS`` runs of
+equal op counts, named by their op indices), that operator's output becomes the graph's
+output and every later operator is dropped. Nothing is reconverted: the cut changes
 two vector lengths and one tensor index in a copy of the file's bytes, so the prefixes keep
 the same weights, quantization parameters, alignment and kernels. Each prefix is timed in an
 interpreter of its own; a stage's time is its prefix's median call minus the one before.
@@ -16,6 +18,7 @@ import statistics
 import struct
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -27,6 +30,7 @@ from harness.op_profile import (
     PRECISION_CONVERT,
     PRECISION_FP32,
     PRECISION_INT8,
+    PRECISION_INT16,
     PRECISION_MIXED,
     OpProfile,
     OpRow,
@@ -42,6 +46,7 @@ ROUNDS = 5  # every prefix at least once per round: ROUNDS calls at least
 MAX_CALLS = 20_000  # per prefix: a 10 µs stem prefix needs no more for its share of the time
 
 STEM, HEAD = 1, 1_000  # stage keys; conv stage N has key N (conv2 = 2, ...)
+PARTS = 4  # op runs of a model whose tensor names give no stages
 CONVERT_OPS = ("QUANTIZE", "DEQUANTIZE")
 INTEGER_DTYPES = (np.int8, np.uint8)
 FLOAT_DTYPES = (np.float32, np.float16)
@@ -121,23 +126,41 @@ def plan_stages(
         stage_of[op["index"]] = current
     keys = sorted(set(stage_of.values()))
     convs = [key for key in keys if key not in (STEM, HEAD)]
+    names = stage_name
     if keys[:1] != [STEM] or keys[-1:] != [HEAD] or convs != list(range(2, 2 + len(convs))) or not convs:
-        found = ", ".join(stage_name(key) for key in keys)
-        return f"the tensor names do not name the model's stages (found: {found})"
+        stage_of, names = _even_parts(sorted(stage_of))
+        keys = sorted(set(stage_of.values()))
+        if len(keys) < 2:
+            return f"a graph of {len(stage_of)} data-path op(s) has no stages to time"
     ends = {key: max(i for i, k in stage_of.items() if k == key) for key in keys}
     for index in sorted(constant_fed):
         users = sorted(c for out in ops[index]["outputs"] for c in consumers.get(int(out), ()))
-        first_prefix = min((key for key in keys if ends[key] >= index), default=HEAD)
+        first_prefix = min((key for key in keys if ends[key] >= index), default=keys[-1])
         # Unused constant work runs from the first prefix that holds it (ops are cut by index).
         stage_of[index] = stage_of.get(users[0], first_prefix) if users else first_prefix
     return tuple(
         Stage(
-            stage_name(key),
-            None if key == HEAD else ends[key],
+            names(key),
+            None if key == keys[-1] else ends[key],
             tuple(sorted(i for i, k in stage_of.items() if k == key)),
         )
         for key in keys
     )
+
+
+def _even_parts(path_ops: list[int]) -> tuple[dict[int, int], Callable[[int], str]]:
+    """The data-path ops in PARTS consecutive runs of (nearly) equal counts, keyed 0..PARTS-1, and
+    each run's name: "ops FIRST-LAST" (op indices)."""
+    parts = min(PARTS, len(path_ops))
+    stage_of = {op: position * parts // len(path_ops) for position, op in enumerate(path_ops)}
+    bounds = {
+        key: (
+            min(o for o, k in stage_of.items() if k == key),
+            max(o for o, k in stage_of.items() if k == key),
+        )
+        for key in set(stage_of.values())
+    }
+    return stage_of, lambda key: f"ops {bounds[key][0]}-{bounds[key][1]}"
 
 
 def cut_after(model_content: bytes, end_op: int) -> bytes:
@@ -229,26 +252,30 @@ def read_graph(model_content: bytes) -> tuple[list[dict], dict[int, str], dict[i
 
 
 def op_kind(op: dict, dtypes: dict[int, type]) -> str:
-    """convert (QUANTIZE/DEQUANTIZE), int8 (an integer output), fp32 (a float output) or ""."""
+    """convert (QUANTIZE/DEQUANTIZE), int8 (an 8-bit integer output), int16 (16x8 files' int16
+    activations: integer, but not int8 kernels), fp32 (a float output) or ""."""
     outputs = [dtypes.get(int(t)) for t in op["outputs"] if t >= 0]
     if op["op_name"] in CONVERT_OPS:
         return PRECISION_CONVERT
     if any(dtype in INTEGER_DTYPES for dtype in outputs):
         return PRECISION_INT8
+    if any(dtype == np.int16 for dtype in outputs):
+        return PRECISION_INT16
     if any(dtype in FLOAT_DTYPES for dtype in outputs):
         return PRECISION_FP32
     return ""  # an int32 shape op, say: says nothing of the stage's precision
 
 
 def stage_row(stage: Stage, ms: float, ops: list[dict], dtypes: dict[int, type], delegate: str) -> OpRow:
-    """The stage's row: mixed when it holds both integer and float compute ops."""
-    kinds = Counter(op_kind(ops[i], dtypes) for i in stage.ops)
-    if kinds[PRECISION_INT8] and kinds[PRECISION_FP32]:
+    """The stage's row: its compute ops' one kind (int8, int16, fp32), or mixed when it holds two."""
+    kinds = {op_kind(ops[i], dtypes) for i in stage.ops}
+    compute = kinds - {PRECISION_CONVERT, ""}
+    if len(compute) > 1:
         precision = PRECISION_MIXED
-    elif kinds[PRECISION_INT8] or kinds[PRECISION_FP32]:
-        precision = PRECISION_INT8 if kinds[PRECISION_INT8] else PRECISION_FP32
+    elif compute:
+        precision = compute.pop()
     else:
-        precision = PRECISION_CONVERT if kinds[PRECISION_CONVERT] else PRECISION_FP32
+        precision = PRECISION_CONVERT if PRECISION_CONVERT in kinds else PRECISION_FP32
     converts = Counter(ops[i]["op_name"] for i in stage.ops if ops[i]["op_name"] in CONVERT_OPS)
     kernel = "; ".join([delegate, *(f"{n} {name}" for name, n in sorted(converts.items()))])
     return OpRow(stage.name, precision, round(ms, 4), len(stage.ops), kernel)
@@ -276,7 +303,8 @@ def stage_profile(
     Stage k's time is median(prefix k) - median(prefix k-1), never below 0 (the stem: its
     prefix alone; see ``stage_differences``); wall_ms is the full model's median, and the
     stages sum to it by construction. When the tensor names do not give the stages, only the
-    full model is timed and ``missing`` says why: never a guessed split.
+    full model is timed and ``missing`` says why. A model whose names give no stages is cut into
+    PARTS runs of ops, named by their op indices.
 
     ``min_seconds`` is the timed work per prefix, spread over rounds that visit every prefix
     in turn (``time_models``).
