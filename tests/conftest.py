@@ -50,3 +50,19 @@ def tiny_results(tiny_artifacts, tmp_path_factory) -> Path:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
+
+
+@pytest.fixture(scope="session")
+def user_models(tmp_path_factory) -> Path:
+    """The small Keras and ONNX models of tests/user_models.py (a user's files), made once."""
+    from tests.user_models import make_models
+
+    return make_models(tmp_path_factory.mktemp("user-models"))
+
+
+@pytest.fixture(scope="session")
+def user_images(tmp_path_factory) -> Path:
+    """An image folder of PNGs, one subfolder per class (a user's images), written once."""
+    from tests.user_models import make_image_folder
+
+    return make_image_folder(tmp_path_factory.mktemp("user-images") / "images")

@@ -11,22 +11,12 @@ import pytest
 from harness import schema
 from harness.bench import manifest as mf
 from tests.helpers import run_cli
-from tests.user_models import CLASSES, SIDE, make_image_folder, make_models
+from tests.user_models import CLASSES, SIDE
 
 pytest.importorskip("keras")
 pytest.importorskip("onnx2tf")
 
 QAT_VARIANTS = {"tf-fakequant", "tflite-int8-qat"}
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory) -> Path:
-    return make_models(tmp_path_factory.mktemp("user-models"))
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory) -> Path:
-    return make_image_folder(tmp_path_factory.mktemp("user-images") / "images")
 
 
 def prepare(model: Path, data: str, out: Path, *extra: str) -> mf.Manifest:
@@ -36,15 +26,21 @@ def prepare(model: Path, data: str, out: Path, *extra: str) -> mf.Manifest:
 
 
 @pytest.fixture(scope="module")
-def keras_set(models, images, tmp_path_factory) -> Path:
+def keras_set(user_models, user_images, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("keras-set")
     prepare(
-        models / "tiny.keras", f"imagefolder:{images}", out, "--normalize", "tf", "--calibration-images", "12"
+        user_models / "tiny.keras",
+        f"imagefolder:{user_images}",
+        out,
+        "--normalize",
+        "tf",
+        "--calibration-images",
+        "12",
     )
     return out
 
 
-def test_a_keras_model_makes_every_variant_but_the_qat_ones_and_keeps_its_split(keras_set, images):
+def test_a_keras_model_makes_every_variant_but_the_qat_ones_and_keeps_its_split(keras_set, user_images):
     manifest = mf.read_manifest(keras_set)
     assert (
         manifest.model == "tiny.keras" and manifest.model_kind == "keras" and len(manifest.model_sha256) == 64
@@ -59,7 +55,7 @@ def test_a_keras_model_makes_every_variant_but_the_qat_ones_and_keeps_its_split(
     assert split["calibration_images"] == 12 and split["eval_images"] == 3 * 12 - 12
     assert not set(split["calibration"]) & set(split["eval"])  # disjoint, by file name
     assert set(split["calibration"]) | set(split["eval"]) == {
-        f"{p.parent.name}/{p.name}" for p in images.rglob("*.png")
+        f"{p.parent.name}/{p.name}" for p in user_images.rglob("*.png")
     }
     with np.load(keras_set / manifest.eval_file) as archive:
         assert archive["images"].shape == (24, SIDE, SIDE, 3) and archive["images"].dtype == np.uint8
@@ -107,10 +103,17 @@ def test_its_variants_are_measured_and_every_float32_one_computes_the_model(kera
     assert model["name"] == "tiny.keras" and model["labelled"] is True
 
 
-def test_an_nchw_onnx_model_keeps_its_layout_for_onnx_runtime_and_openvino(models, images, tmp_path):
+def test_an_nchw_onnx_model_keeps_its_layout_for_onnx_runtime_and_openvino(
+    user_models, user_images, tmp_path
+):
     out = tmp_path / "onnx-set"
     manifest = prepare(
-        models / "nchw.onnx", f"imagefolder:{images}", out, "--normalize=-1-1", "--input-size", str(SIDE)
+        user_models / "nchw.onnx",
+        f"imagefolder:{user_images}",
+        out,
+        "--normalize=-1-1",
+        "--input-size",
+        str(SIDE),
     )
     assert manifest.model_kind == "onnx" and manifest.input_layout == "NCHW" and manifest.normalize == "tf"
     layouts = {entry.name: entry.input_layout for entry in manifest.variants}
