@@ -97,8 +97,13 @@ call = request.infer
 
 
 def bare_median_s(family: str, path: Path, threads: int, calls: int, shape: list[int]) -> float:
+    return child_median_s(CHILDREN[family], path, threads, calls, shape)
+
+
+def child_median_s(code: str, path: Path, threads: int, calls: int, shape: list[int]) -> float:
+    """The median call of a fresh interpreter running code (a child of CHILDREN, maybe altered)."""
     out = subprocess.run(
-        [sys.executable, "-c", CHILDREN[family], str(path), str(threads), str(calls), json.dumps(shape)],
+        [sys.executable, "-c", code, str(path), str(threads), str(calls), json.dumps(shape)],
         check=True,
         capture_output=True,
         text=True,

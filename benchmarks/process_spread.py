@@ -15,15 +15,13 @@ ONNX Runtime session config entries (``session.intra_op.allow_spinning=0``).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bare_invoke_ratio import CHILDREN
+from bare_invoke_ratio import CHILDREN, child_median_s
 
 from harness import schema
 from harness.bench import manifest as mf
@@ -51,16 +49,6 @@ def child_code(family: str, settings: dict[str, str]) -> str:
     return prefix + code.replace(anchor, f"{hook}\n{anchor}")
 
 
-def process_median_s(code: str, path: Path, threads: int, calls: int, shape: list[int]) -> float:
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(path), str(threads), str(calls), json.dumps(shape)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return statistics.median(json.loads(out.strip().splitlines()[-1]))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -85,7 +73,7 @@ def main() -> int:
         else [args.batch, side, side, channels]
     )
     code = child_code(family, settings)
-    medians = [process_median_s(code, path, args.threads, args.calls, shape) for _ in range(args.processes)]
+    medians = [child_median_s(code, path, args.threads, args.calls, shape) for _ in range(args.processes)]
     centre = statistics.median(medians)
     near = sum(max(m / centre, centre / m) <= 1.25 for m in medians)
     shown = " ".join(f"{1000 * m:.3f}" for m in medians)
