@@ -68,11 +68,11 @@ class ConversionSources:
             raise self._failed[name]
         if not path.exists():
             temp = self.scratch / f".tmp-{name}"
-            _remove(temp)
+            remove_path(temp)
             try:
                 write(temp)
             except BaseException as error:
-                _remove(temp)
+                remove_path(temp)
                 if isinstance(error, NotMade):
                     self._failed[name] = error
                 raise
@@ -100,12 +100,12 @@ def write_variant(
     behind when the converter fails."""
     target = out / file
     temp = out / f".tmp-{file}"
-    _remove(temp)
+    remove_path(temp)
     started = time.perf_counter()
     try:
         write(temp)
     except BaseException:
-        _remove(temp)
+        remove_path(temp)
         raise
     seconds = time.perf_counter() - started
     if target.is_dir():
@@ -125,7 +125,8 @@ def write_variant(
     return entry
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
+    """Remove a file or a folder, whichever path is; nothing when it is gone."""
     if path.is_dir():
         shutil.rmtree(path, ignore_errors=True)
     else:

@@ -49,7 +49,6 @@ ALIASES = {"0-255": "raw", "-1-1": "tf", "imagenet": "torch"}
 BUILTIN_NORMALIZATION = "0-1"  # what the built-in ResNet is trained on
 
 RESIZE_MODES = ("center-crop", "stretch")
-LAYOUTS = ("NHWC", "NCHW")
 
 
 def normalization_name(text: str) -> str:

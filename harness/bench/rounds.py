@@ -65,15 +65,6 @@ def verdict_pairs(timed: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def headline_pair(medians: Mapping[str, float]) -> tuple[str, str] | None:
-    """(fastest float32, fastest int8) by median so far, as the report's headline picks them."""
-    int8 = [v for v in medians if schema.variant_info(v)[1] in INT8_PRECISIONS]
-    floats = [v for v in medians if schema.variant_info(v)[1] == FLOAT32]
-    if not int8 or not floats:
-        return None
-    return (min(floats, key=medians.__getitem__), min(int8, key=medians.__getitem__))
-
-
 def near_fastest(
     names: Sequence[str], medians: Mapping[str, float], by_round: Mapping[int, object]
 ) -> list[str]:

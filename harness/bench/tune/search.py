@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.bench import manifest as mf
+from harness.bench.conversion import remove_path
 from harness.bench.preprocess import model_inputs
 from harness.bench.progress import StepProgress
 from harness.bench.sources.base import reason_of
@@ -144,17 +145,17 @@ def _make(
     folder = config.out / SET_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     temp, target = folder / f".tmp-{name}", folder / name
-    _remove(temp)
+    remove_path(temp)
     log(f"making {recipe.candidate}: {recipe.summary}")
     started = time.perf_counter()
     try:
         module.build(recipe, inputs, temp)
     except Exception as error:  # a tool that refuses the model: recorded, the search goes on
-        _remove(temp)
+        remove_path(temp)
         record.status, record.reason = NOT_MADE, reason_of(error, f"{runtime.label}'s {recipe.id} recipe")
         log.message("warning", f"not made: {recipe.candidate}: {record.reason}")
         return
-    _remove(target)
+    remove_path(target)
     temp.replace(target)
     record.status, record.file = MADE, f"{SET_FOLDER}/{name}"
     record.sha256, record.size_bytes = mf.path_sha256(target), mf.path_size(target)
@@ -285,10 +286,3 @@ def _save_state(out: Path, records: dict[str, CandidateRecord]) -> None:
     temp = out / f".{STATE_FILE}.tmp"
     temp.write_text(json.dumps({"candidates": [r.as_dict() for r in records.values()]}, indent=1))
     os.replace(temp, out / STATE_FILE)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
