@@ -75,6 +75,8 @@ MIN_REPEATS = 10
 ONE_THREAD_PARALLELISM = 1.25
 MIN_TIMING_S = 0.001
 SEED_INPUT_SIZE = 32  # the seed's images (32×32×3): results before v5 were all this shape
+# quantbench tune's folder of candidates and float32 baselines: an artifact set measure reads
+TUNE_SET_FOLDER = "set"
 
 
 class SchemaError(ValueError):

@@ -8,9 +8,8 @@ import numpy as np
 
 from harness.bench import manifest as mf
 from harness.bench.sources.base import InputSpec, Made, SourceGraphs
+from harness.cli_args import MAX_SIDE, MIN_SIDE
 from harness.errors import UserError
-
-MIN_SIDE, MAX_SIDE = 8, 1024
 
 
 class UserModel:

@@ -30,9 +30,9 @@ from harness.bench.sources.base import reason_of
 from harness.bench.tune.recipe import CandidateRecord, Recipe, TuneInputs
 from harness.errors import UserError
 from harness.runtime_registry import RUNTIMES_PACKAGE, runtime_named
+from harness.schema import TUNE_SET_FOLDER as SET_FOLDER
 
 STATE_FILE = "tune.json"
-SET_FOLDER = "set"  # the candidates and the float32 baselines, as an artifact set measure reads
 TUNED_RUNTIMES = ("litert", "ort", "openvino")
 MADE, NOT_MADE, JUDGED, NOT_TRIED = "made", "not made", "judged", "not tried"
 

@@ -20,6 +20,7 @@ from harness.host import REPO_ROOT, image_tag
 from harness.host.engine import runner, volumes
 from harness.host.run import artifact_store as store
 from harness.host.run.plan import ContainerRecord, RunConfig, TuneOptions, labels, limits_for, log_path
+from harness.schema import TUNE_SET_FOLDER as SET_FOLDER
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from harness.host.engine.connect import Engine
 
 TUNE_MOUNT = "/mnt/tune"
-SET_FOLDER = "set"  # harness.bench.tune.search.SET_FOLDER (the host does not import the bench's)
 
 
 def tune_folder(model: str) -> Path:

@@ -65,8 +65,6 @@ class TuneTable:
     picks: dict[str, CandidateLine] = field(default_factory=dict)  # runtime label -> recommended
     sentences: list[str] = field(default_factory=list)  # one per runtime, then the overall one
     overall: CandidateLine | None = None
-    overall_vs: str = ""  # the fastest float32's variant
-    overall_speedup: RatioInterval | None = None
     # the emulated check of the same run: (arch, how many candidates checked, {failed: why})
     emulated: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)
 
@@ -219,7 +217,7 @@ def _overall(table: TuneTable, by_name: dict[str, Result]) -> None:
     fastest = min(picks, key=lambda line: line.p50_s)
     reference = min(floats, key=lambda r: r.p50_s or float("inf"))
     interval = speedup(reference, by_name[fastest.name])
-    table.overall, table.overall_vs, table.overall_speedup = fastest, reference.variant, interval
+    table.overall = fastest
     runtime = runtime_named(variant_info(reference.variant)[0]).label
     table.sentences.append(
         f"overall: ship {fastest.name} ({fastest.runtime}, {fastest.recipe}): {fmt.ratio(interval)} "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SET_FOLDER = "set"  # the tune folder's candidate set (harness.bench.tune.search.SET_FOLDER)
+from harness.schema import TUNE_SET_FOLDER as SET_FOLDER
 
 
 def show_tune(directories: list[Path], run_id: str | None, tune_folder: Path) -> None:
